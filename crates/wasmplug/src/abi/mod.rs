@@ -1,0 +1,78 @@
+//! The guest ABI v1 (see `docs/abi.md`): names, constants, and the code that checks a
+//! module against it and moves bytes across the boundary.
+//!
+//! Invariants kept here:
+//! - a module is read and checked ([`ModuleInfo`], [`PluginInterface`]) without running any
+//!   guest code;
+//! - every pointer/length that comes from the guest is bounds- and overflow-checked in
+//!   [`memory`] before a byte is read or written.
+
+mod interface;
+pub(crate) mod memory;
+mod module_info;
+
+pub use interface::{PluginInterface, PluginMeta};
+pub use module_info::{ExportInfo, ImportInfo, MemoryInfo, ModuleInfo};
+
+use std::ops::RangeInclusive;
+
+/// The ABI versions this host can load.
+pub const SUPPORTED_ABI_VERSIONS: RangeInclusive<u32> = 1..=1;
+
+/// Custom section holding the ABI version (`u32` little-endian).
+pub const SECTION_ABI: &str = "wasmplug.abi";
+/// Custom section holding the plugin metadata (JSON object).
+pub const SECTION_META: &str = "wasmplug.meta";
+/// Custom section listing the plugin functions (`name\n` entries).
+pub const SECTION_FUNCTIONS: &str = "wasmplug.functions";
+
+/// Export: the guest's linear memory.
+pub const EXPORT_MEMORY: &str = "memory";
+/// Export: `allocate(len: i32) -> i32`.
+pub const EXPORT_ALLOCATE: &str = "allocate";
+/// Export: `deallocate(ptr: i32, len: i32)`.
+pub const EXPORT_DEALLOCATE: &str = "deallocate";
+/// Optional export: `init(ptr: i32, len: i32) -> i64`, called with the config JSON.
+pub const EXPORT_INIT: &str = "init";
+/// Optional export of WASI reactors, called once before `init`.
+pub const EXPORT_INITIALIZE: &str = "_initialize";
+/// Export of WASI commands; such modules are refused.
+pub const EXPORT_START: &str = "_start";
+
+/// Export names that can never be plugin functions.
+pub const RESERVED_EXPORTS: &[&str] = &[
+    EXPORT_MEMORY,
+    EXPORT_ALLOCATE,
+    EXPORT_DEALLOCATE,
+    EXPORT_INIT,
+    EXPORT_INITIALIZE,
+    EXPORT_START,
+];
+
+/// Import module of the wasmplug host functions.
+pub const HOST_MODULE: &str = "wasmplug";
+/// Import module of WASI preview 1.
+pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+/// Longest plugin function name, in bytes.
+pub const MAX_FUNCTION_NAME_LEN: usize = 128;
+/// Longest guest error message kept, in bytes; longer ones are cut.
+pub const MAX_ERROR_MESSAGE_LEN: usize = 64 * 1024;
+
+/// Splits a packed `(ptr << 32) | len` return value.
+pub(crate) fn unpack(packed: i64) -> (u32, u32) {
+    let packed = packed as u64;
+    ((packed >> 32) as u32, packed as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpack_reads_both_halves_unsigned() {
+        assert_eq!(unpack(0), (0, 0));
+        assert_eq!(unpack((16 << 32) | 5), (16, 5));
+        assert_eq!(unpack(-1), (u32::MAX, u32::MAX));
+    }
+}

@@ -1,0 +1,56 @@
+//! # wasmplug
+//!
+//! A host for third-party WebAssembly plugins: load `.wasm` plugins written in any language,
+//! call their functions with bytes or JSON, and keep them inside a sandbox the host
+//! controls. A plugin that traps, loops or returns garbage pointers produces a typed
+//! [`Error`]; the host keeps running.
+//!
+//! ```no_run
+//! use wasmplug::Plugin;
+//!
+//! # fn main() -> wasmplug::Result<()> {
+//! // Compile once (manifest, .wasm or .wat), call many times, from any thread.
+//! let plugin = Plugin::load("examples/plugins/greet/plugin.toml")?;
+//! let hello = plugin.call("greet", b"world")?;
+//! assert_eq!(hello, b"Hello, world!");
+//!
+//! // JSON in, JSON out.
+//! let transformer = Plugin::load("examples/plugins/json-transformer/plugin.toml")?;
+//! let out: serde_json::Value = transformer.call_json(
+//!     "execute",
+//!     &serde_json::json!({"request_id": "r1", "headers": {}, "parameters": {"a": "b"}}),
+//! )?;
+//! assert_eq!(out["data"]["_processed"], true);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Concepts
+//! - [`Engine`]: one per process ([`Engine::shared`]); compiles modules, runs the epoch
+//!   ticker that enforces call deadlines, holds the host-function linker.
+//! - [`Manifest`]: a `plugin.toml` (name, version, module path, sha256 pin, config, limits).
+//! - [`CompiledPlugin`]: a module checked against the guest ABI and compiled; no guest code
+//!   has run yet.
+//! - [`Plugin`]: a cloneable, thread-safe handle that instantiates the compiled plugin and
+//!   calls it. Broken instances are discarded, never reused.
+//! - [`abi`]: the guest ABI v1 (`docs/abi.md`); [`ModuleInfo`] reads a module without
+//!   running it (this is what `wasmplug inspect` prints).
+//! - [`Limits`]: memory, timeout, fuel and size caps.
+
+pub mod abi;
+mod engine;
+mod error;
+mod host;
+mod limits;
+mod manifest;
+mod name;
+mod plugin;
+mod units;
+
+pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
+pub use engine::{DEFAULT_MAX_WASM_STACK, EPOCH_TICK, Engine, EngineConfig};
+pub use error::{Error, Frame, Result, TrapKind};
+pub use limits::Limits;
+pub use manifest::{MANIFEST_FILE, Manifest};
+pub use name::{MAX_NAME_LEN, PluginName};
+pub use plugin::{CompiledPlugin, Plugin, PluginBuilder, PluginSource};
+pub use units::{ByteSize, parse_duration};

@@ -1,0 +1,170 @@
+//! Resource limits of a plugin and the per-instance memory accountant that enforces them.
+//!
+//! [`Limits`] is what a manifest's `[limits]` table and the builder set. Every field has a
+//! documented default chosen so that a plugin that forgot to ask for limits is still
+//! bounded. [`MemoryAccountant`] is the wasmtime resource limiter of one instance: it counts
+//! the bytes of *all* linear memories and tables together against one ceiling, and remembers
+//! the first growth it refused so that a guest that then traps reports
+//! [`crate::Error::MemoryLimit`] with the size it asked for.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::units::{ByteSize, de_duration};
+
+/// Size in bytes charged for one table element (a function reference is a pointer).
+pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
+
+/// Resource limits applied to every instance and call of a plugin.
+///
+/// Manifest form (`plugin.toml`), every key optional:
+/// ```toml
+/// [limits]
+/// memory = "64MiB"        # all linear memories + tables of one instance
+/// timeout = "5s"          # wall-clock deadline per call
+/// fuel = 1000000000       # optional instruction budget per call
+/// max_input = "4MiB"
+/// max_output = "4MiB"
+/// max_module_size = "64MiB"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Ceiling on the bytes of all linear memories and tables of one instance together.
+    /// Growth past it fails inside the guest (`memory.grow` returns -1). By default 64 MiB.
+    pub memory: ByteSize,
+    /// Wall-clock deadline of one call, enforced by epoch interruption. By default 5 s.
+    #[serde(deserialize_with = "de_duration")]
+    pub timeout: Option<Duration>,
+    /// Optional instruction budget per call; `None` (the default) means unmetered.
+    pub fuel: Option<u64>,
+    /// Largest input accepted by `call`, checked before copying. By default 4 MiB.
+    pub max_input: ByteSize,
+    /// Largest output accepted from the guest, checked before copying. By default 4 MiB.
+    pub max_output: ByteSize,
+    /// Largest module accepted, checked before compiling. By default 64 MiB.
+    pub max_module_size: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: ByteSize::mib(64),
+            timeout: Some(Duration::from_secs(5)),
+            fuel: None,
+            max_input: ByteSize::mib(4),
+            max_output: ByteSize::mib(4),
+            max_module_size: ByteSize::mib(64),
+        }
+    }
+}
+
+/// Tracks the memory and table bytes of one instance against [`Limits::memory`].
+#[derive(Debug)]
+pub(crate) struct MemoryAccountant {
+    limit: u64,
+    /// Bytes currently reserved by memories and tables.
+    used: u64,
+    /// Total size the guest tried to reach when growth was first refused.
+    refused: Option<u64>,
+}
+
+impl MemoryAccountant {
+    pub(crate) fn new(limit: ByteSize) -> Self {
+        MemoryAccountant {
+            limit: limit.bytes(),
+            used: 0,
+            refused: None,
+        }
+    }
+
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The attempted total of the first refused growth since the last [`Self::reset_refusal`].
+    pub(crate) fn refused(&self) -> Option<u64> {
+        self.refused
+    }
+
+    pub(crate) fn reset_refusal(&mut self) {
+        self.refused = None;
+    }
+
+    fn grow(&mut self, current: u64, desired: u64) -> bool {
+        let attempted = self.used.saturating_sub(current).saturating_add(desired);
+        if attempted > self.limit {
+            self.refused.get_or_insert(attempted);
+            return false;
+        }
+        self.used = attempted;
+        true
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryAccountant {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.grow(current as u64, desired as u64))
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.grow(
+            current as u64 * TABLE_ELEMENT_BYTES,
+            desired as u64 * TABLE_ELEMENT_BYTES,
+        ))
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accountant_counts_memories_and_tables_together() {
+        let mut acc = MemoryAccountant::new(ByteSize(1000));
+        assert!(acc.grow(0, 600), "first memory fits");
+        assert!(acc.grow(0, 300), "table fits next to it");
+        assert!(
+            !acc.grow(600, 800),
+            "growing the memory past the total is refused"
+        );
+        assert_eq!(acc.refused(), Some(1100));
+        assert!(acc.grow(600, 700), "growth back under the limit is allowed");
+        assert_eq!(acc.refused(), Some(1100), "the first refusal is kept");
+        acc.reset_refusal();
+        assert_eq!(acc.refused(), None);
+    }
+
+    #[test]
+    fn limits_parse_from_toml_with_units() {
+        let limits: Limits =
+            toml::from_str("memory = \"32MiB\"\ntimeout = \"250ms\"\nfuel = 1000\nmax_output = 10")
+                .unwrap();
+        assert_eq!(limits.memory, ByteSize::mib(32));
+        assert_eq!(limits.timeout, Some(Duration::from_millis(250)));
+        assert_eq!(limits.fuel, Some(1000));
+        assert_eq!(limits.max_output, ByteSize(10));
+        assert_eq!(limits.max_input, Limits::default().max_input);
+    }
+
+    #[test]
+    fn unknown_limit_is_rejected() {
+        let err = toml::from_str::<Limits>("memroy = \"1MiB\"").unwrap_err();
+        assert!(err.to_string().contains("memroy"), "{err}");
+    }
+}

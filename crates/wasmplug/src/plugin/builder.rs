@@ -1,0 +1,169 @@
+//! [`PluginBuilder`]: how an application loads a plugin.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::Plugin;
+use super::compiled::{CompileRequest, CompiledPlugin, PluginSource};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+
+/// Loads plugins. By default it uses [`Engine::shared`], the manifest's limits (or
+/// [`Limits::default`] without a manifest) and the manifest's `[config]`.
+///
+/// ```no_run
+/// # fn main() -> wasmplug::Result<()> {
+/// let plugin = wasmplug::Plugin::builder()
+///     .config("greeting", "Howdy")
+///     .load("examples/plugins/greet/plugin.toml")?;
+/// assert_eq!(plugin.call("greet", b"Ada")?, b"Howdy, Ada!");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct PluginBuilder {
+    engine: Option<Engine>,
+    config: BTreeMap<String, String>,
+    limits: Option<Limits>,
+}
+
+impl PluginBuilder {
+    /// A builder with the defaults described above.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `engine` instead of the shared one.
+    pub fn engine(mut self, engine: &Engine) -> Self {
+        self.engine = Some(engine.clone());
+        self
+    }
+
+    /// Adds (or overrides) one configuration value handed to the plugin's `init`.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// Replaces the limits (those of the manifest, or the defaults) entirely.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// Loads a plugin from a `plugin.toml` manifest, a `.wasm` module or a `.wat` text file
+    /// (decided by the extension: `.toml` means manifest).
+    ///
+    /// # Errors
+    /// Any load error: [`Error::FileNotFound`], [`Error::Manifest`],
+    /// [`Error::ChecksumMismatch`], [`Error::InvalidWasm`], [`Error::MissingExport`],
+    /// [`Error::AbiVersionMismatch`], [`Error::InvalidPlugin`], or an error from `init`.
+    pub fn load(self, path: impl AsRef<Path>) -> Result<Plugin> {
+        Plugin::new(self.compile(path)?)
+    }
+
+    /// Loads a plugin from module bytes (binary or text format).
+    ///
+    /// # Errors
+    /// As [`PluginBuilder::load`].
+    pub fn from_bytes(self, bytes: &[u8]) -> Result<Plugin> {
+        Plugin::new(self.compile_bytes(bytes)?)
+    }
+
+    /// Loads a plugin described by an already parsed manifest (its `wasm` path must be
+    /// usable from the current directory; [`Manifest::from_file`] makes it so).
+    ///
+    /// # Errors
+    /// As [`PluginBuilder::load`].
+    pub fn from_manifest(self, manifest: &Manifest, manifest_path: &Path) -> Result<Plugin> {
+        Plugin::new(self.compile_manifest(manifest, manifest_path)?)
+    }
+
+    /// Like [`PluginBuilder::load`] but stops after compiling: no instance is created and
+    /// no guest code runs.
+    ///
+    /// # Errors
+    /// As [`PluginBuilder::load`], minus errors from `init`.
+    pub fn compile(self, path: impl AsRef<Path>) -> Result<CompiledPlugin> {
+        let path = path.as_ref();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let manifest = Manifest::from_file(path)?;
+            return self.compile_manifest(&manifest, path);
+        }
+        let limits = self.limits.clone().unwrap_or_default();
+        let bytes = read_module(path, &limits)?;
+        self.finish(&bytes, limits, PluginSource::File(path.to_path_buf()), None)
+    }
+
+    /// Like [`PluginBuilder::from_bytes`] but stops after compiling.
+    ///
+    /// # Errors
+    /// As [`PluginBuilder::from_bytes`], minus errors from `init`.
+    pub fn compile_bytes(self, bytes: &[u8]) -> Result<CompiledPlugin> {
+        let limits = self.limits.clone().unwrap_or_default();
+        self.finish(bytes, limits, PluginSource::Bytes, None)
+    }
+
+    fn compile_manifest(mut self, manifest: &Manifest, path: &Path) -> Result<CompiledPlugin> {
+        let limits = self
+            .limits
+            .take()
+            .unwrap_or_else(|| manifest.limits.clone());
+        let bytes = read_module(&manifest.wasm, &limits)?;
+        if let Some(expected) = &manifest.sha256 {
+            let found = hex::encode(Sha256::digest(&bytes));
+            if &found != expected {
+                return Err(Error::ChecksumMismatch {
+                    path: manifest.wasm.clone(),
+                    expected: expected.clone(),
+                    found,
+                });
+            }
+        }
+        let mut config = manifest.config.clone();
+        config.append(&mut self.config);
+        self.config = config;
+        let expect = Some((manifest.name.to_string(), manifest.version.clone()));
+        self.finish(
+            &bytes,
+            limits,
+            PluginSource::Manifest(path.to_path_buf()),
+            expect,
+        )
+    }
+
+    fn finish(
+        self,
+        bytes: &[u8],
+        limits: Limits,
+        source: PluginSource,
+        expect: Option<(String, semver::Version)>,
+    ) -> Result<CompiledPlugin> {
+        CompiledPlugin::compile(
+            bytes,
+            CompileRequest {
+                engine: self.engine.unwrap_or_else(Engine::shared),
+                limits,
+                config: self.config,
+                source,
+                expect,
+            },
+        )
+    }
+}
+
+/// Reads a module file, refusing it before reading if it is over `max_module_size`.
+fn read_module(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let limit = limits.max_module_size.bytes();
+    if size > limit {
+        return Err(Error::ModuleTooLarge { size, limit });
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,200 @@
+//! A plugin checked against the ABI and compiled to machine code, ready to instantiate.
+//!
+//! Compilation happens once; every instance (and every [`crate::Plugin`] built from the same
+//! [`CompiledPlugin`]) is created from the pre-linked form without compiling again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::InstancePre;
+
+use crate::abi::{ModuleInfo, PluginInterface, PluginMeta};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::host::HostState;
+use crate::limits::Limits;
+
+/// Where a plugin was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PluginSource {
+    /// A `plugin.toml` manifest.
+    Manifest(PathBuf),
+    /// A module file (`.wasm` or `.wat`) without manifest.
+    File(PathBuf),
+    /// Bytes handed over by the application.
+    Bytes,
+}
+
+/// A compiled, validated plugin. Cheap to clone.
+#[derive(Clone)]
+pub struct CompiledPlugin {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    instance_pre: InstancePre<HostState>,
+    interface: PluginInterface,
+    info: ModuleInfo,
+    limits: Limits,
+    config: BTreeMap<String, String>,
+    init_config: Vec<u8>,
+    source: PluginSource,
+    sha256: String,
+}
+
+impl std::fmt::Debug for CompiledPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledPlugin")
+            .field("meta", &self.inner.interface.meta)
+            .field("functions", &self.inner.interface.functions)
+            .field("source", &self.inner.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`CompiledPlugin::compile`] needs besides the bytes.
+pub(crate) struct CompileRequest {
+    pub engine: Engine,
+    pub limits: Limits,
+    pub config: BTreeMap<String, String>,
+    pub source: PluginSource,
+    /// Name and version the module must declare (from a manifest).
+    pub expect: Option<(String, semver::Version)>,
+}
+
+impl CompiledPlugin {
+    /// Checks `bytes` (binary or text format) and compiles them.
+    pub(crate) fn compile(bytes: &[u8], req: CompileRequest) -> Result<CompiledPlugin> {
+        let limit = req.limits.max_module_size.bytes();
+        if bytes.len() as u64 > limit {
+            return Err(Error::ModuleTooLarge {
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        let binary;
+        let bytes = if bytes.starts_with(b"\0asm") {
+            bytes
+        } else if looks_like_text(bytes) {
+            binary = wat::parse_bytes(bytes).map_err(|e| Error::InvalidWasm {
+                section: None,
+                offset: None,
+                message: format!("cannot parse WebAssembly text: {e}"),
+            })?;
+            &binary[..]
+        } else {
+            return Err(Error::InvalidWasm {
+                section: Some("header".into()),
+                offset: Some(0),
+                message: format!(
+                    "bad magic number {:02x?} (a wasm module starts with 00 61 73 6d)",
+                    &bytes[..bytes.len().min(4)]
+                ),
+            });
+        };
+        let info = ModuleInfo::parse(bytes)?;
+        let interface = PluginInterface::check(&info, bytes)?;
+        if let Some((name, version)) = &req.expect {
+            let meta = &interface.meta;
+            if meta.name.as_str() != name || &meta.version != version {
+                return Err(Error::invalid_plugin(format!(
+                    "the manifest says `{name}` {version} but the module declares `{}` {}; rebuild the module or fix the manifest",
+                    meta.name, meta.version
+                )));
+            }
+        }
+        let module = wasmtime::Module::new(req.engine.wasmtime(), bytes).map_err(|e| {
+            Error::InvalidWasm {
+                section: None,
+                offset: None,
+                message: format!("{e:#}"),
+            }
+        })?;
+        let instance_pre =
+            req.engine
+                .linker()
+                .instantiate_pre(&module)
+                .map_err(|e| Error::Instantiate {
+                    plugin: interface.meta.name.to_string(),
+                    message: format!("{e:#}"),
+                })?;
+        let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
+        Ok(CompiledPlugin {
+            inner: Arc::new(Inner {
+                engine: req.engine,
+                instance_pre,
+                interface,
+                info,
+                limits: req.limits,
+                config: req.config,
+                init_config,
+                source: req.source,
+                sha256: hex::encode(Sha256::digest(bytes)),
+            }),
+        })
+    }
+
+    /// The plugin's metadata.
+    pub fn meta(&self) -> &PluginMeta {
+        &self.inner.interface.meta
+    }
+
+    /// The name of the plugin.
+    pub fn name(&self) -> &str {
+        self.inner.interface.meta.name.as_str()
+    }
+
+    /// The checked ABI interface: version, metadata, functions.
+    pub fn interface(&self) -> &PluginInterface {
+        &self.inner.interface
+    }
+
+    /// Static facts about the module (imports, exports, memories).
+    pub fn module_info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// The limits applied to this plugin's instances and calls.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The configuration handed to `init`.
+    pub fn config(&self) -> &BTreeMap<String, String> {
+        &self.inner.config
+    }
+
+    /// Where the plugin came from.
+    pub fn source(&self) -> &PluginSource {
+        &self.inner.source
+    }
+
+    /// Lowercase hex sha256 of the (binary) module.
+    pub fn sha256(&self) -> &str {
+        &self.inner.sha256
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.inner.instance_pre
+    }
+
+    pub(crate) fn init_config(&self) -> &[u8] {
+        &self.inner.init_config
+    }
+}
+
+/// Whether `bytes` plausibly hold WebAssembly text (a `.wat` file).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        let s = s.trim_start();
+        s.starts_with('(') || s.starts_with(";;")
+    })
+}

@@ -1,0 +1,256 @@
+//! One live plugin instance and the ABI v1 call protocol (docs/abi.md section 3).
+//!
+//! An [`Instance`] owns its store and the typed functions it needs, resolved once when it is
+//! created. It serves one call at a time. After any error that
+//! [`Error::poisons_instance`] it must be dropped by the caller.
+
+use std::time::Instant;
+
+use wasmtime::{Memory, Store, TypedFunc};
+
+use super::compiled::CompiledPlugin;
+use super::trap::{CallFacts, classify};
+use crate::abi::{self, memory};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::host::HostState;
+
+type PluginFn = TypedFunc<(u32, u32), i64>;
+
+pub(crate) struct Instance {
+    store: Store<HostState>,
+    memory: Memory,
+    allocate: TypedFunc<u32, u32>,
+    deallocate: TypedFunc<(u32, u32), ()>,
+    /// Indexed like `PluginInterface::functions`.
+    functions: Vec<PluginFn>,
+}
+
+impl Instance {
+    /// Instantiates `compiled`, runs `_initialize` and `init`.
+    pub(crate) fn new(compiled: &CompiledPlugin) -> Result<Instance> {
+        let limits = compiled.limits();
+        let mut store = Store::new(compiled.engine().wasmtime(), HostState::new(limits));
+        store.limiter(|s| &mut s.memory);
+        if compiled.engine().config().fuel {
+            store
+                .set_fuel(u64::MAX)
+                .map_err(|e| instantiate_err(compiled, e))?;
+        }
+        // Instantiation runs the start function and data initialisers: keep it under the
+        // deadline too.
+        store.set_epoch_deadline(Engine::deadline_ticks(
+            limits.timeout.unwrap_or(NO_DEADLINE),
+        ));
+        let instance = compiled.instance_pre().instantiate(&mut store).map_err(|e| {
+            match store.data().memory.refused() {
+                Some(attempted) => Error::Instantiate {
+                    plugin: compiled.name().to_string(),
+                    message: format!(
+                        "its initial memory and tables need {attempted} bytes, over the memory limit of {} bytes; raise `memory`",
+                        store.data().memory.limit()
+                    ),
+                },
+                None => instantiate_err(compiled, e),
+            }
+        })?;
+        let get = |store: &mut Store<HostState>, name: &str| {
+            instance
+                .get_export(&mut *store, name)
+                .ok_or_else(|| Error::MissingExport {
+                    name: name.into(),
+                    expected: "see docs/abi.md".into(),
+                })
+        };
+        let memory = get(&mut store, abi::EXPORT_MEMORY)?
+            .into_memory()
+            .ok_or_else(|| Error::invalid_plugin("`memory` is not a memory"))?;
+        let typed_err = |e: wasmtime::Error| instantiate_err(compiled, e);
+        let allocate = instance
+            .get_typed_func(&mut store, abi::EXPORT_ALLOCATE)
+            .map_err(typed_err)?;
+        let deallocate = instance
+            .get_typed_func(&mut store, abi::EXPORT_DEALLOCATE)
+            .map_err(typed_err)?;
+        let functions = compiled
+            .interface()
+            .functions
+            .iter()
+            .map(|name| instance.get_typed_func(&mut store, name))
+            .collect::<wasmtime::Result<Vec<PluginFn>>>()
+            .map_err(typed_err)?;
+        let mut this = Instance {
+            store,
+            memory,
+            allocate,
+            deallocate,
+            functions,
+        };
+        if compiled.interface().has_initialize {
+            let f: TypedFunc<(), ()> = instance
+                .get_typed_func(&mut this.store, abi::EXPORT_INITIALIZE)
+                .map_err(typed_err)?;
+            let start = this.arm(compiled)?;
+            this.guarded(compiled, abi::EXPORT_INITIALIZE, start, |store| {
+                f.call(store, ())
+            })?;
+        }
+        if compiled.interface().has_init {
+            let init: PluginFn = instance
+                .get_typed_func(&mut this.store, abi::EXPORT_INIT)
+                .map_err(typed_err)?;
+            this.invoke(compiled, abi::EXPORT_INIT, init, compiled.init_config())?;
+        }
+        Ok(this)
+    }
+
+    /// Calls plugin function number `index` with `input`.
+    pub(crate) fn call(
+        &mut self,
+        compiled: &CompiledPlugin,
+        index: usize,
+        input: &[u8],
+    ) -> Result<Vec<u8>> {
+        let func = self.functions[index].clone();
+        self.invoke(
+            compiled,
+            &compiled.interface().functions[index],
+            func,
+            input,
+        )
+    }
+
+    fn invoke(
+        &mut self,
+        compiled: &CompiledPlugin,
+        function: &str,
+        func: PluginFn,
+        input: &[u8],
+    ) -> Result<Vec<u8>> {
+        let max_input = compiled.limits().max_input.bytes();
+        let len = u32::try_from(input.len())
+            .ok()
+            .filter(|l| u64::from(*l) <= max_input)
+            .ok_or(Error::InputTooLarge {
+                size: input.len() as u64,
+                limit: max_input,
+            })?;
+        let start = self.arm(compiled)?;
+        let ptr = if len == 0 {
+            0
+        } else {
+            let allocate = self.allocate.clone();
+            let ptr = self.guarded(compiled, abi::EXPORT_ALLOCATE, start, |s| {
+                allocate.call(s, len)
+            })?;
+            if ptr == 0 {
+                return Err(Error::GuestAllocFailed {
+                    plugin: compiled.name().to_string(),
+                    function: function.to_string(),
+                    len: u64::from(len),
+                });
+            }
+            let data = self.memory.data_mut(&mut self.store);
+            let size = data.len() as u64;
+            memory::write(data, ptr, input).ok_or(Error::MemoryOutOfBounds {
+                function: function.to_string(),
+                what: "input buffer from allocate",
+                ptr: u64::from(ptr),
+                len: u64::from(len),
+                memory_size: size,
+            })?;
+            ptr
+        };
+        let packed = self.guarded(compiled, function, start, |s| func.call(s, (ptr, len)))?;
+        if let Some((message, code)) = self.store.data_mut().guest_error.take() {
+            return Err(Error::Guest {
+                function: function.to_string(),
+                message,
+                code: (code != 0).then_some(code),
+            });
+        }
+        let (out_ptr, out_len) = abi::unpack(packed);
+        if out_len == 0 {
+            return Ok(Vec::new());
+        }
+        let max_output = compiled.limits().max_output.bytes();
+        if u64::from(out_len) > max_output {
+            return Err(Error::OutputTooLarge {
+                function: function.to_string(),
+                size: u64::from(out_len),
+                limit: max_output,
+            });
+        }
+        let data = self.memory.data(&self.store);
+        let output = memory::read(data, out_ptr, out_len)
+            .ok_or(Error::MemoryOutOfBounds {
+                function: function.to_string(),
+                what: "returned output",
+                ptr: u64::from(out_ptr),
+                len: u64::from(out_len),
+                memory_size: data.len() as u64,
+            })?
+            .to_vec();
+        let deallocate = self.deallocate.clone();
+        self.guarded(compiled, abi::EXPORT_DEALLOCATE, start, |s| {
+            deallocate.call(s, (out_ptr, out_len))
+        })?;
+        Ok(output)
+    }
+
+    /// Starts the clock of one call: arms the deadline and fuel budget once for everything
+    /// the call runs (allocate, the function, deallocate).
+    fn arm(&mut self, compiled: &CompiledPlugin) -> Result<Instant> {
+        let limits = compiled.limits();
+        self.store.set_epoch_deadline(Engine::deadline_ticks(
+            limits.timeout.unwrap_or(NO_DEADLINE),
+        ));
+        if compiled.engine().config().fuel {
+            let budget = limits.fuel.unwrap_or(u64::MAX);
+            self.store
+                .set_fuel(budget)
+                .map_err(|e| instantiate_err(compiled, e))?;
+        }
+        self.store.data_mut().memory.reset_refusal();
+        self.store.data_mut().guest_error = None;
+        Ok(Instant::now())
+    }
+
+    /// Runs `f` (part of the call armed at `start`) and maps failures to typed errors.
+    fn guarded<R>(
+        &mut self,
+        compiled: &CompiledPlugin,
+        function: &str,
+        start: Instant,
+        f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        f(&mut self.store).map_err(|err| {
+            let limits = compiled.limits();
+            let fuel_consumed = match (compiled.engine().config().fuel, limits.fuel) {
+                (true, Some(budget)) => budget - self.store.get_fuel().unwrap_or(0),
+                _ => 0,
+            };
+            classify(
+                err,
+                &CallFacts {
+                    function,
+                    elapsed: start.elapsed(),
+                    timeout: limits.timeout,
+                    fuel_consumed,
+                    memory_limit: self.store.data().memory.limit(),
+                    memory_refused: self.store.data().memory.refused(),
+                },
+            )
+        })
+    }
+}
+
+/// Deadline used when a plugin has no timeout: about a year.
+const NO_DEADLINE: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+fn instantiate_err(compiled: &CompiledPlugin, e: wasmtime::Error) -> Error {
+    Error::Instantiate {
+        plugin: compiled.name().to_string(),
+        message: format!("{e:#}"),
+    }
+}

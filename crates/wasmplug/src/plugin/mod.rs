@@ -1,0 +1,149 @@
+//! [`Plugin`]: a loaded plugin, callable from any thread.
+//!
+//! A `Plugin` is a cheap, cloneable handle (`Send + Sync`) around a [`CompiledPlugin`] and
+//! a set of idle instances. A call takes an idle instance (or creates one from the compiled
+//! form), runs the ABI call protocol, and gives the instance back, unless the call trapped,
+//! timed out, hit a limit or broke the ABI: such an instance is dropped and the next call
+//! gets a fresh one, so no call ever observes another's broken state.
+
+mod builder;
+mod compiled;
+mod instance;
+mod trap;
+
+pub use builder::PluginBuilder;
+pub use compiled::{CompiledPlugin, PluginSource};
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::abi::PluginMeta;
+use crate::error::{Error, Result};
+use instance::Instance;
+
+/// A loaded plugin. Clone it to share it; all clones use the same instances.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    compiled: CompiledPlugin,
+    idle: Mutex<Vec<Instance>>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("compiled", &self.inner.compiled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// Loads a plugin from a `plugin.toml`, `.wasm` or `.wat` path with default settings.
+    /// See [`PluginBuilder`] for config, limits and engine choice.
+    ///
+    /// # Errors
+    /// Any load error, see [`PluginBuilder::load`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Plugin> {
+        PluginBuilder::new().load(path)
+    }
+
+    /// A builder for plugins with non-default settings.
+    pub fn builder() -> PluginBuilder {
+        PluginBuilder::new()
+    }
+
+    /// Creates a plugin from its compiled form. One instance is created right away (running
+    /// `_initialize` and `init`) so that a plugin whose `init` fails never loads.
+    ///
+    /// # Errors
+    /// [`Error::Instantiate`], or the [`Error::Guest`] / [`Error::Trap`] of `init`.
+    pub fn new(compiled: CompiledPlugin) -> Result<Plugin> {
+        let first = Instance::new(&compiled)?;
+        Ok(Plugin {
+            inner: Arc::new(Inner {
+                compiled,
+                idle: Mutex::new(vec![first]),
+            }),
+        })
+    }
+
+    /// Calls plugin function `function` with `input` and returns its output bytes.
+    ///
+    /// # Errors
+    /// [`Error::FunctionNotFound`], [`Error::InputTooLarge`], [`Error::Guest`] (the plugin
+    /// reported an error value), [`Error::Trap`], [`Error::Timeout`],
+    /// [`Error::MemoryLimit`], [`Error::OutOfFuel`], [`Error::MemoryOutOfBounds`],
+    /// [`Error::OutputTooLarge`], or [`Error::Instantiate`] if a fresh instance was needed
+    /// and could not be created.
+    pub fn call(&self, function: &str, input: &[u8]) -> Result<Vec<u8>> {
+        let compiled = &self.inner.compiled;
+        let functions = &compiled.interface().functions;
+        let index = functions
+            .iter()
+            .position(|f| f == function)
+            .ok_or_else(|| Error::FunctionNotFound {
+                plugin: compiled.name().to_string(),
+                function: function.to_string(),
+                available: functions.clone(),
+            })?;
+        let idle = self
+            .inner
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let mut instance = match idle {
+            Some(instance) => instance,
+            None => Instance::new(compiled)?,
+        };
+        let result = instance.call(compiled, index, input);
+        if !matches!(&result, Err(e) if e.poisons_instance()) {
+            self.inner
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(instance);
+        }
+        result
+    }
+
+    /// Calls `function` with `input` serialised as JSON and parses the output as JSON.
+    ///
+    /// # Errors
+    /// As [`Plugin::call`], plus [`Error::Json`] when (de)serialisation fails.
+    pub fn call_json<I: Serialize + ?Sized, O: DeserializeOwned>(
+        &self,
+        function: &str,
+        input: &I,
+    ) -> Result<O> {
+        let json_err = |direction, source| Error::Json {
+            function: function.to_string(),
+            direction,
+            source,
+        };
+        let bytes = serde_json::to_vec(input).map_err(|e| json_err("input", e))?;
+        let output = self.call(function, &bytes)?;
+        serde_json::from_slice(&output).map_err(|e| json_err("output", e))
+    }
+
+    /// The plugin's metadata (name, version, description, author).
+    pub fn meta(&self) -> &PluginMeta {
+        self.inner.compiled.meta()
+    }
+
+    /// The plugin's callable functions.
+    pub fn functions(&self) -> &[String] {
+        &self.inner.compiled.interface().functions
+    }
+
+    /// The compiled form this plugin instantiates from.
+    pub fn compiled(&self) -> &CompiledPlugin {
+        &self.inner.compiled
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the host library, compiled into one binary.
+//!
+//! WAT fixtures live in `tests/guests/wat/`; Rust guests (the example plugins and the
+//! `pdk-probe` test guest) are built for `wasm32-wasip1` once per run by
+//! `scripts/build-guests.sh`.
+
+mod support;
+
+mod abi_errors;
+mod guest_errors;
+mod load;
+mod pdk_guests;
+mod wat_plugin;

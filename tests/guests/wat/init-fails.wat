@@ -1,0 +1,30 @@
+;; Its `init` reports an error value unless the config has key "ok" (host fixture).
+;; `config` returns the config JSON that `init` received.
+(module
+  (import "wasmplug" "set_error" (func $set_error (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (global $cfg_ptr (mut i32) (i32.const 0))
+  (global $cfg_len (mut i32) (i32.const 0))
+  (func (export "allocate") (param $len i32) (result i32)
+    (local $ptr i32)
+    (local.set $ptr (global.get $heap))
+    (global.set $heap (i32.add (local.get $ptr) (local.get $len)))
+    (local.get $ptr))
+  (func (export "deallocate") (param i32 i32))
+  (func (export "init") (param $ptr i32) (param $len i32) (result i64)
+    (global.set $cfg_ptr (local.get $ptr))
+    (global.set $cfg_len (local.get $len))
+    ;; the config {"ok":"..."} starts with the 6 bytes {"ok":
+    (if (i32.ne (i32.load8_u offset=2 (local.get $ptr)) (i32.const 111))
+      (then (call $set_error (i32.const 16) (i32.const 19) (i32.const 3))))
+    (i64.const 0))
+  (func (export "config") (param i32 i32) (result i64)
+    (i64.or
+      (i64.shl (i64.extend_i32_u (global.get $cfg_ptr)) (i64.const 32))
+      (i64.extend_i32_u (global.get $cfg_len))))
+  (data (i32.const 16) "missing config `ok`")
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{\"name\":\"init-fails\",\"version\":\"0.1.0\"}")
+  (@custom "wasmplug.functions" "config\n")
+)
