@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::units::{ByteSize, de_duration};
+use crate::units::{ByteSize, de_duration, ser_duration};
 
 /// Size in bytes charged for one table element (a function reference is a pointer).
 pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
@@ -28,14 +28,14 @@ pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
 /// max_output = "4MiB"
 /// max_module_size = "64MiB"
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Ceiling on the bytes of all linear memories and tables of one instance together.
     /// Growth past it fails inside the guest (`memory.grow` returns -1). By default 64 MiB.
     pub memory: ByteSize,
     /// Wall-clock deadline of one call, enforced by epoch interruption. By default 5 s.
-    #[serde(deserialize_with = "de_duration")]
+    #[serde(deserialize_with = "de_duration", serialize_with = "ser_duration")]
     pub timeout: Option<Duration>,
     /// Optional instruction budget per call; `None` (the default) means unmetered.
     pub fuel: Option<u64>,

@@ -59,6 +59,37 @@ pub const MAX_FUNCTION_NAME_LEN: usize = 128;
 /// Longest guest error message kept, in bytes; longer ones are cut.
 pub const MAX_ERROR_MESSAGE_LEN: usize = 64 * 1024;
 
+/// Returns `bytes` as a binary module: binary modules as they are, WebAssembly text
+/// (`.wat`) assembled.
+///
+/// # Errors
+/// [`crate::Error::InvalidWasm`] when the bytes are neither (bad magic number) or the text
+/// does not assemble.
+pub fn to_binary(bytes: &[u8]) -> crate::Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let is_text = std::str::from_utf8(bytes).is_ok_and(|s| {
+        let s = s.trim_start();
+        s.starts_with('(') || s.starts_with(";;")
+    });
+    if !is_text {
+        return Err(crate::Error::InvalidWasm {
+            section: Some("header".into()),
+            offset: Some(0),
+            message: format!(
+                "bad magic number {:02x?} (a wasm module starts with 00 61 73 6d)",
+                &bytes[..bytes.len().min(4)]
+            ),
+        });
+    }
+    wat::parse_bytes(bytes).map_err(|e| crate::Error::InvalidWasm {
+        section: None,
+        offset: None,
+        message: format!("cannot assemble WebAssembly text: {e}"),
+    })
+}
+
 /// Splits a packed `(ptr << 32) | len` return value.
 pub(crate) fn unpack(packed: i64) -> (u32, u32) {
     let packed = packed as u64;

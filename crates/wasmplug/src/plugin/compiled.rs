@@ -76,26 +76,8 @@ impl CompiledPlugin {
                 limit,
             });
         }
-        let binary;
-        let bytes = if bytes.starts_with(b"\0asm") {
-            bytes
-        } else if looks_like_text(bytes) {
-            binary = wat::parse_bytes(bytes).map_err(|e| Error::InvalidWasm {
-                section: None,
-                offset: None,
-                message: format!("cannot parse WebAssembly text: {e}"),
-            })?;
-            &binary[..]
-        } else {
-            return Err(Error::InvalidWasm {
-                section: Some("header".into()),
-                offset: Some(0),
-                message: format!(
-                    "bad magic number {:02x?} (a wasm module starts with 00 61 73 6d)",
-                    &bytes[..bytes.len().min(4)]
-                ),
-            });
-        };
+        let bytes = crate::abi::to_binary(bytes)?;
+        let bytes = &bytes[..];
         let info = ModuleInfo::parse(bytes)?;
         let interface = PluginInterface::check(&info, bytes)?;
         if let Some((name, version)) = &req.expect {
@@ -189,12 +171,4 @@ impl CompiledPlugin {
     pub(crate) fn init_config(&self) -> &[u8] {
         &self.inner.init_config
     }
-}
-
-/// Whether `bytes` plausibly hold WebAssembly text (a `.wat` file).
-fn looks_like_text(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok_and(|s| {
-        let s = s.trim_start();
-        s.starts_with('(') || s.starts_with(";;")
-    })
 }

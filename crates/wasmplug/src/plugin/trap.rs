@@ -1,9 +1,10 @@
 //! Turns a failed wasmtime call into the library's typed [`Error`].
 //!
-//! The order matters: a host function's own error (panic message, bad pointer) is the most
-//! precise; then the interrupt and fuel traps become [`Error::Timeout`] /
-//! [`Error::OutOfFuel`]; any other trap after a refused memory growth is reported as
-//! [`Error::MemoryLimit`]; everything else is an [`Error::Trap`] with its kind and backtrace.
+//! The order matters: the interrupt and fuel traps become [`Error::Timeout`] /
+//! [`Error::OutOfFuel`]; any other trap after a refused memory growth in the same call is
+//! reported as [`Error::MemoryLimit`] (the root cause, even if the guest then panicked);
+//! then a host function's own error (panic message, bad pointer); everything else is an
+//! [`Error::Trap`] with its kind and backtrace.
 
 use std::time::Duration;
 
@@ -23,6 +24,30 @@ pub(crate) struct CallFacts<'a> {
 pub(crate) fn classify(err: wasmtime::Error, facts: &CallFacts<'_>) -> Error {
     let function = facts.function.to_string();
     let backtrace = backtrace(&err);
+    let trap = err.downcast_ref::<wasmtime::Trap>().copied();
+    match trap {
+        Some(wasmtime::Trap::Interrupt) => {
+            return Error::Timeout {
+                function,
+                limit: facts.timeout.unwrap_or_default(),
+                elapsed: facts.elapsed,
+            };
+        }
+        Some(wasmtime::Trap::OutOfFuel) => {
+            return Error::OutOfFuel {
+                function,
+                consumed: facts.fuel_consumed,
+            };
+        }
+        _ => {}
+    }
+    if let Some(attempted) = facts.memory_refused {
+        return Error::MemoryLimit {
+            function,
+            limit: facts.memory_limit,
+            attempted,
+        };
+    }
     if let Some(host) = err.downcast_ref::<HostTrap>() {
         return match host {
             HostTrap::Panic(message) => Error::Trap {
@@ -57,30 +82,6 @@ pub(crate) fn classify(err: wasmtime::Error, facts: &CallFacts<'_>) -> Error {
             kind: TrapKind::Exit,
             message: format!("the plugin called exit({})", exit.0),
             backtrace,
-        };
-    }
-    let trap = err.downcast_ref::<wasmtime::Trap>().copied();
-    match trap {
-        Some(wasmtime::Trap::Interrupt) => {
-            return Error::Timeout {
-                function,
-                limit: facts.timeout.unwrap_or_default(),
-                elapsed: facts.elapsed,
-            };
-        }
-        Some(wasmtime::Trap::OutOfFuel) => {
-            return Error::OutOfFuel {
-                function,
-                consumed: facts.fuel_consumed,
-            };
-        }
-        _ => {}
-    }
-    if let Some(attempted) = facts.memory_refused {
-        return Error::MemoryLimit {
-            function,
-            limit: facts.memory_limit,
-            attempted,
         };
     }
     let (kind, message) = match trap {

@@ -175,6 +175,20 @@ fn memory_limit_obeyed_and_violated() {
 }
 
 #[test]
+fn failed_growth_can_be_handled_inside_the_guest() {
+    let limits = Limits { memory: ByteSize::mib(16), ..Limits::default() };
+    let plugin = Plugin::builder().limits(limits).load(probe()).unwrap();
+    match plugin.call("try_alloc", b"64000000").unwrap_err() {
+        Error::Guest { message, code, .. } => {
+            assert_eq!(message, "allocation of 64000000 bytes failed");
+            assert_eq!(code, Some(12));
+        }
+        other => panic!("expected the guest's own error value, got {other:?}"),
+    }
+    assert_eq!(plugin.call("try_alloc", b"1000").unwrap(), b"1000");
+}
+
+#[test]
 fn spinning_guest_times_out() {
     let limits = Limits {
         timeout: Some(Duration::from_millis(50)),

@@ -1,0 +1,229 @@
+//! `wasmplug inspect <plugin.wasm|plugin.toml|plugin.wat> [--json]`
+//!
+//! Reads the module with a parser only: no compilation, no instantiation, no guest code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmplug::abi::{self, ExportInfo, ImportInfo, MemoryInfo};
+use wasmplug::{Limits, Manifest, ModuleInfo, PluginInterface, PluginMeta};
+
+use crate::exit;
+
+/// Show a plugin's ABI version, metadata, functions, imports, exports and memories, and
+/// whether it is a valid wasmplug plugin (and why not). Exits with 3 if it is not.
+#[derive(Debug, clap::Args)]
+pub struct Inspect {
+    /// A `plugin.toml`, `.wasm` module or `.wat` file.
+    plugin: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `inspect` reports.
+#[derive(Debug, Serialize)]
+struct Report {
+    module: PathBuf,
+    manifest: Option<PathBuf>,
+    size: u64,
+    sha256: String,
+    valid: bool,
+    error: Option<ErrorReport>,
+    abi_version: Option<u32>,
+    supported_abi_versions: String,
+    meta: Option<PluginMeta>,
+    functions: Vec<String>,
+    exports: Vec<ExportInfo>,
+    imports: Vec<ImportInfo>,
+    memories: Vec<MemoryInfo>,
+    custom_sections: Vec<CustomSection>,
+    config: BTreeMap<String, String>,
+    limits: Limits,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorReport {
+    class: &'static str,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CustomSection {
+    name: String,
+    size: usize,
+}
+
+impl Inspect {
+    /// Builds and prints the report.
+    pub fn execute(self) -> anyhow::Result<()> {
+        let report = report(&self.plugin).map_err(exit::load)?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", render(&report));
+        }
+        match &report.error {
+            None => Ok(()),
+            Some(e) => Err(exit::load(anyhow::anyhow!(
+                "`{}` is not a valid wasmplug plugin: {}",
+                self.plugin.display(),
+                e.message
+            ))),
+        }
+    }
+}
+
+fn report(path: &Path) -> anyhow::Result<Report> {
+    let (manifest, module_path) = if path.extension().is_some_and(|e| e == "toml") {
+        let manifest = Manifest::from_file(path)?;
+        let module = manifest.wasm.clone();
+        (Some(manifest), module)
+    } else {
+        (None, path.to_path_buf())
+    };
+    let bytes = std::fs::read(&module_path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::Error::new(e).context(format!(
+                "file not found: `{}`",
+                module_path.display()
+            )),
+            _ => anyhow::Error::new(e),
+        })
+        .with_context(|| format!("cannot read `{}`", module_path.display()))?;
+    let mut report = Report {
+        module: module_path,
+        manifest: manifest.as_ref().map(|_| path.to_path_buf()),
+        size: bytes.len() as u64,
+        sha256: hex(&Sha256::digest(&bytes)),
+        valid: false,
+        error: None,
+        abi_version: None,
+        supported_abi_versions: format!(
+            "{}..={}",
+            abi::SUPPORTED_ABI_VERSIONS.start(),
+            abi::SUPPORTED_ABI_VERSIONS.end()
+        ),
+        meta: None,
+        functions: Vec::new(),
+        exports: Vec::new(),
+        imports: Vec::new(),
+        memories: Vec::new(),
+        custom_sections: Vec::new(),
+        config: manifest.as_ref().map(|m| m.config.clone()).unwrap_or_default(),
+        limits: manifest.as_ref().map(|m| m.limits.clone()).unwrap_or_default(),
+    };
+    let fail = |report: &mut Report, e: wasmplug::Error| {
+        report.error = Some(ErrorReport {
+            class: e.class(),
+            message: e.to_string(),
+        });
+    };
+    let binary = match abi::to_binary(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            fail(&mut report, e);
+            return Ok(report);
+        }
+    };
+    let info = match ModuleInfo::parse(&binary) {
+        Ok(info) => info,
+        Err(e) => {
+            fail(&mut report, e);
+            return Ok(report);
+        }
+    };
+    report.exports = info.exports.clone();
+    report.imports = info.imports.clone();
+    report.memories = info.memories.clone();
+    report.custom_sections = info
+        .custom_sections
+        .iter()
+        .map(|(name, size)| CustomSection { name: name.clone(), size: *size })
+        .collect();
+    match PluginInterface::check(&info, &binary) {
+        Ok(interface) => {
+            report.valid = true;
+            report.abi_version = Some(interface.abi_version);
+            report.meta = Some(interface.meta);
+            report.functions = interface.functions;
+        }
+        Err(e) => fail(&mut report, e),
+    }
+    Ok(report)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn render(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let w = &mut out;
+    if let Some(m) = &r.meta {
+        let _ = writeln!(w, "plugin       {} {}", m.name, m.version);
+        if !m.description.is_empty() {
+            let _ = writeln!(w, "description  {}", m.description);
+        }
+        if !m.author.is_empty() {
+            let _ = writeln!(w, "author       {}", m.author);
+        }
+    }
+    match &r.error {
+        None => {
+            let _ = writeln!(w, "valid        yes (wasmplug plugin)");
+        }
+        Some(e) => {
+            let _ = writeln!(w, "valid        no: {} [{}]", e.message, e.class);
+        }
+    }
+    if let Some(v) = r.abi_version {
+        let _ = writeln!(w, "abi          {v} (host supports {})", r.supported_abi_versions);
+    }
+    if let Some(m) = &r.manifest {
+        let _ = writeln!(w, "manifest     {}", m.display());
+    }
+    let _ = writeln!(w, "module       {} ({} bytes)", r.module.display(), r.size);
+    let _ = writeln!(w, "sha256       {}", r.sha256);
+    if !r.functions.is_empty() {
+        let _ = writeln!(w, "functions    {}", r.functions.join(", "));
+    }
+    section(w, "exports", r.exports.iter().map(|e| (e.name.clone(), e.ty.clone())));
+    section(w, "imports", r.imports.iter().map(|i| (format!("{}::{}", i.module, i.name), i.ty.clone())));
+    section(
+        w,
+        "memories",
+        r.memories.iter().enumerate().map(|(i, m)| {
+            let max = m.maximum_pages.map_or("none".to_string(), |p| p.to_string());
+            (format!("{i}"), format!("{} pages initial, max {max}", m.initial_pages))
+        }),
+    );
+    section(w, "custom sections", r.custom_sections.iter().map(|c| (c.name.clone(), format!("{} bytes", c.size))));
+    section(w, "config", r.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let l = &r.limits;
+    let timeout = l.timeout.map_or("none".to_string(), |t| format!("{t:?}"));
+    let fuel = l.fuel.map_or("unmetered".to_string(), |f| f.to_string());
+    let _ = writeln!(
+        w,
+        "limits       memory {}, timeout {timeout}, fuel {fuel}, max_input {}, max_output {}, max_module_size {}",
+        l.memory, l.max_input, l.max_output, l.max_module_size
+    );
+    out
+}
+
+fn section(w: &mut String, title: &str, rows: impl Iterator<Item = (String, String)>) {
+    use std::fmt::Write;
+    let rows: Vec<_> = rows.collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "{title}");
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        let _ = writeln!(w, "  {k:width$}  {v}");
+    }
+}

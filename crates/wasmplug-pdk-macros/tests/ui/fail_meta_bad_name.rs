@@ -1,0 +1,5 @@
+wasmplug_pdk::plugin_meta! {
+    name: "My Plugin",
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+wasmplug_pdk::plugin_meta! {
+    name: "probe",
+    name: "again",
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+wasmplug_pdk::plugin_meta! {
+    version: 1,
+}
+
+fn main() {}

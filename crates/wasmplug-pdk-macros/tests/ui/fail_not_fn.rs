@@ -1,0 +1,6 @@
+use wasmplug_pdk::plugin_fn;
+
+#[plugin_fn]
+struct NotAFunction;
+
+fn main() {}
