@@ -22,12 +22,20 @@ pub struct Failure {
 
 /// Wraps `err` as a load failure (exit code 3).
 pub fn load(err: impl Into<anyhow::Error>) -> anyhow::Error {
-    Failure { code: LOAD, source: err.into() }.into()
+    Failure {
+        code: LOAD,
+        source: err.into(),
+    }
+    .into()
 }
 
 /// Wraps `err` as a call failure (exit code 4).
 pub fn call(err: impl Into<anyhow::Error>) -> anyhow::Error {
-    Failure { code: CALL, source: err.into() }.into()
+    Failure {
+        code: CALL,
+        source: err.into(),
+    }
+    .into()
 }
 
 /// Prints `err` with its cause chain to stderr and returns the exit code.

@@ -87,10 +87,8 @@ fn report(path: &Path) -> anyhow::Result<Report> {
     };
     let bytes = std::fs::read(&module_path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::Error::new(e).context(format!(
-                "file not found: `{}`",
-                module_path.display()
-            )),
+            std::io::ErrorKind::NotFound => anyhow::Error::new(e)
+                .context(format!("file not found: `{}`", module_path.display())),
             _ => anyhow::Error::new(e),
         })
         .with_context(|| format!("cannot read `{}`", module_path.display()))?;
@@ -113,8 +111,14 @@ fn report(path: &Path) -> anyhow::Result<Report> {
         imports: Vec::new(),
         memories: Vec::new(),
         custom_sections: Vec::new(),
-        config: manifest.as_ref().map(|m| m.config.clone()).unwrap_or_default(),
-        limits: manifest.as_ref().map(|m| m.limits.clone()).unwrap_or_default(),
+        config: manifest
+            .as_ref()
+            .map(|m| m.config.clone())
+            .unwrap_or_default(),
+        limits: manifest
+            .as_ref()
+            .map(|m| m.limits.clone())
+            .unwrap_or_default(),
     };
     let fail = |report: &mut Report, e: wasmplug::Error| {
         report.error = Some(ErrorReport {
@@ -142,7 +146,10 @@ fn report(path: &Path) -> anyhow::Result<Report> {
     report.custom_sections = info
         .custom_sections
         .iter()
-        .map(|(name, size)| CustomSection { name: name.clone(), size: *size })
+        .map(|(name, size)| CustomSection {
+            name: name.clone(),
+            size: *size,
+        })
         .collect();
     match PluginInterface::check(&info, &binary) {
         Ok(interface) => {
@@ -182,7 +189,11 @@ fn render(r: &Report) -> String {
         }
     }
     if let Some(v) = r.abi_version {
-        let _ = writeln!(w, "abi          {v} (host supports {})", r.supported_abi_versions);
+        let _ = writeln!(
+            w,
+            "abi          {v} (host supports {})",
+            r.supported_abi_versions
+        );
     }
     if let Some(m) = &r.manifest {
         let _ = writeln!(w, "manifest     {}", m.display());
@@ -192,18 +203,43 @@ fn render(r: &Report) -> String {
     if !r.functions.is_empty() {
         let _ = writeln!(w, "functions    {}", r.functions.join(", "));
     }
-    section(w, "exports", r.exports.iter().map(|e| (e.name.clone(), e.ty.clone())));
-    section(w, "imports", r.imports.iter().map(|i| (format!("{}::{}", i.module, i.name), i.ty.clone())));
+    section(
+        w,
+        "exports",
+        r.exports.iter().map(|e| (e.name.clone(), e.ty.clone())),
+    );
+    section(
+        w,
+        "imports",
+        r.imports
+            .iter()
+            .map(|i| (format!("{}::{}", i.module, i.name), i.ty.clone())),
+    );
     section(
         w,
         "memories",
         r.memories.iter().enumerate().map(|(i, m)| {
-            let max = m.maximum_pages.map_or("none".to_string(), |p| p.to_string());
-            (format!("{i}"), format!("{} pages initial, max {max}", m.initial_pages))
+            let max = m
+                .maximum_pages
+                .map_or("none".to_string(), |p| p.to_string());
+            (
+                format!("{i}"),
+                format!("{} pages initial, max {max}", m.initial_pages),
+            )
         }),
     );
-    section(w, "custom sections", r.custom_sections.iter().map(|c| (c.name.clone(), format!("{} bytes", c.size))));
-    section(w, "config", r.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+    section(
+        w,
+        "custom sections",
+        r.custom_sections
+            .iter()
+            .map(|c| (c.name.clone(), format!("{} bytes", c.size))),
+    );
+    section(
+        w,
+        "config",
+        r.config.iter().map(|(k, v)| (k.clone(), v.clone())),
+    );
     let l = &r.limits;
     let timeout = l.timeout.map_or("none".to_string(), |t| format!("{t:?}"));
     let fuel = l.fuel.map_or("unmetered".to_string(), |f| f.to_string());

@@ -119,7 +119,9 @@ fn backtrace(err: &wasmtime::Error) -> Vec<Frame> {
         .iter()
         .map(|f| Frame {
             func_index: f.func_index(),
-            func_name: f.func_name().map(str::to_string),
+            func_name: f
+                .func_name()
+                .map(|n| format!("{:#}", rustc_demangle::demangle(n))),
             module_offset: f.module_offset(),
         })
         .collect()

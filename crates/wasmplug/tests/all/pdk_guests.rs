@@ -176,7 +176,10 @@ fn memory_limit_obeyed_and_violated() {
 
 #[test]
 fn failed_growth_can_be_handled_inside_the_guest() {
-    let limits = Limits { memory: ByteSize::mib(16), ..Limits::default() };
+    let limits = Limits {
+        memory: ByteSize::mib(16),
+        ..Limits::default()
+    };
     let plugin = Plugin::builder().limits(limits).load(probe()).unwrap();
     match plugin.call("try_alloc", b"64000000").unwrap_err() {
         Error::Guest { message, code, .. } => {

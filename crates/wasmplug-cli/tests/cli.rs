@@ -1,0 +1,305 @@
+//! The `wasmplug` binary: output, exit codes and error messages, run as a user would.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+const LOAD_ERROR: i32 = 3;
+const CALL_ERROR: i32 = 4;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The repo root, after building the Rust guests once for this test binary.
+fn built() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new("bash")
+                .arg(root().join("scripts/build-guests.sh"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "scripts/build-guests.sh failed");
+            root()
+        })
+        .clone()
+}
+
+fn wat(name: &str) -> String {
+    root()
+        .join("tests/guests/wat")
+        .join(format!("{name}.wat"))
+        .display()
+        .to_string()
+}
+
+fn wasmplug(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a failure with `code` whose stderr contains `needle` and no host panic.
+fn assert_fails(out: &Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(needle), "expected `{needle}` in stderr: {err}");
+    assert!(
+        !err.contains("thread 'main' panicked"),
+        "host panicked: {err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout on failure");
+}
+
+#[test]
+fn run_prints_the_json_transformer_result() {
+    built();
+    let out = wasmplug(&[
+        "run",
+        "examples/plugins/json-transformer/plugin.toml",
+        "execute",
+        "--input",
+        r#"{"request_id":"req-001","headers":{},"parameters":{"action":"transform"}}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"success": true, "data": {"action": "transform", "_request_id": "req-001", "_processed": true}})
+    );
+}
+
+#[test]
+fn run_reads_input_from_stdin_and_files() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(["run", &wat("echo"), "greet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"stdin").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.stdout, b"Hello, stdin!");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("input.bin");
+    std::fs::write(&file, b"file").unwrap();
+    let out = wasmplug(&[
+        "run",
+        &wat("echo"),
+        "greet",
+        "--input-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.stdout, b"Hello, file!");
+    let out = wasmplug(&[
+        "run",
+        &wat("echo"),
+        "greet",
+        "--input-file",
+        "/no/such/input",
+    ]);
+    assert_fails(&out, 1, "cannot read input file `/no/such/input`");
+}
+
+#[test]
+fn run_passes_config_to_init() {
+    built();
+    let out = wasmplug(&[
+        "run",
+        "examples/plugins/greet/plugin.toml",
+        "greet",
+        "-i",
+        "Ada",
+        "--config",
+        "greeting=Howdy",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Howdy, Ada!",
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn inspect_json_lists_functions_without_running_the_plugin() {
+    built();
+    // init-fails refuses to initialise without config: inspect must not run it.
+    let out = wasmplug(&["inspect", &wat("init-fails"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["functions"], serde_json::json!(["config"]));
+
+    let out = wasmplug(&[
+        "inspect",
+        "examples/plugins/json-transformer/plugin.toml",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["meta"]["name"], "json-transformer");
+    assert_eq!(v["meta"]["version"], "1.0.0");
+    assert_eq!(v["abi_version"], 1);
+    assert_eq!(v["functions"], serde_json::json!(["execute"]));
+    let exports = v["exports"].as_array().unwrap();
+    assert!(
+        exports.contains(&serde_json::json!({"name": "execute", "ty": "func (i32, i32) -> i64"}))
+    );
+    assert!(
+        v["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["module"] == "wasmplug" && i["name"] == "set_error")
+    );
+    assert_eq!(v["memories"][0]["maximum_pages"], serde_json::Value::Null);
+    assert!(v["size"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn inspect_text_shows_why_a_module_is_not_a_plugin() {
+    let out = wasmplug(&["inspect", &wat("no-allocate")]);
+    assert_eq!(out.status.code(), Some(LOAD_ERROR));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("valid        no: missing export `allocate`"),
+        "{text}"
+    );
+    assert!(text.contains("run  "), "exports listed: {text}");
+    let out = wasmplug(&["inspect", &wat("future-abi"), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["error"]["class"], "abi_version_mismatch");
+}
+
+#[test]
+fn each_malformed_fixture_has_its_own_error_class_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\x7fELF not wasm").unwrap();
+    let truncated = dir.path().join("truncated.wasm");
+    let full = wat::parse_file(wat("echo")).unwrap();
+    std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
+    let g = garbage.to_str().unwrap();
+    let t = truncated.to_str().unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["run", g, "x"], LOAD_ERROR, "bad magic number"),
+        (&["run", t, "x"], LOAD_ERROR, "invalid wasm in the"),
+        (
+            &["run", &wat("no-allocate"), "run"],
+            LOAD_ERROR,
+            "missing export `allocate`",
+        ),
+        (
+            &["run", &wat("future-abi"), "run"],
+            LOAD_ERROR,
+            "ABI version 2 is not supported",
+        ),
+        (
+            &["run", "/no/such/plugin.wasm", "x"],
+            LOAD_ERROR,
+            "file not found",
+        ),
+        (
+            &["run", &wat("misbehave"), "oob_ptr"],
+            CALL_ERROR,
+            "out of bounds in `oob_ptr`",
+        ),
+        (
+            &["run", &wat("misbehave"), "wrap"],
+            CALL_ERROR,
+            "at 4294967280+32",
+        ),
+        (
+            &["run", &wat("misbehave"), "nested_trap"],
+            CALL_ERROR,
+            "unreachable executed",
+        ),
+        (
+            &["run", &wat("echo"), "fail"],
+            CALL_ERROR,
+            "invalid input (code 42)",
+        ),
+        (
+            &["run", &wat("echo"), "nope"],
+            CALL_ERROR,
+            "no function `nope`; available: echo, greet, fail",
+        ),
+        (
+            &["run", &wat("init-fails"), "config"],
+            LOAD_ERROR,
+            "missing config `ok` (code 3)",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        assert_fails(&wasmplug(args), *code, needle);
+    }
+}
+
+#[test]
+fn trap_shows_the_demangled_backtrace_and_panic_text() {
+    built();
+    let probe = root().join("target/guests/wasm/pdk-probe.wasm");
+    let out = wasmplug(&["run", probe.to_str().unwrap(), "panic", "--input", "cli"]);
+    assert_fails(&out, CALL_ERROR, "boom: cli");
+    assert!(stderr(&out).contains("wasm backtrace:"));
+    assert!(
+        stderr(&out).contains("wasmplug_pdk::host::panic"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    assert_eq!(wasmplug(&["run"]).status.code(), Some(2));
+    assert_eq!(wasmplug(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        wasmplug(&["run", "x.wasm", "f", "--input", "a", "--input-file", "b"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big");
+    std::fs::write(&input, vec![b'x'; 2 << 20]).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args([
+            "run",
+            &wat("echo"),
+            "echo",
+            "--input-file",
+            input.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "broken pipe exits 0");
+}
