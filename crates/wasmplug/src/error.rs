@@ -118,6 +118,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// A capability grant cannot be honoured (e.g. a mounted directory does not exist).
+    #[error("invalid capability grant: {reason}")]
+    Capability {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// The module could not be instantiated (for example its initial memory is over the
     /// memory limit).
     #[error("cannot instantiate plugin `{plugin}`: {message}")]
@@ -374,6 +381,7 @@ impl Error {
             Error::ExportType { .. } => "export_type",
             Error::AbiVersionMismatch { .. } => "abi_version_mismatch",
             Error::InvalidPlugin { .. } => "invalid_plugin",
+            Error::Capability { .. } => "capability",
             Error::Instantiate { .. } => "instantiate",
             Error::FunctionNotFound { .. } => "function_not_found",
             Error::MemoryOutOfBounds { .. } => "memory_out_of_bounds",
@@ -404,6 +412,7 @@ impl Error {
                 | Error::ExportType { .. }
                 | Error::AbiVersionMismatch { .. }
                 | Error::InvalidPlugin { .. }
+                | Error::Capability { .. }
                 | Error::Instantiate { .. }
                 | Error::Engine { .. }
         )

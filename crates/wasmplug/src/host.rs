@@ -6,10 +6,11 @@
 //! host panic. WASI preview 1 is linked too, with a context that grants nothing.
 
 use wasmtime::{Caller, Extern, Linker};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::abi::{self, HOST_MODULE, MAX_ERROR_MESSAGE_LEN, memory};
+use crate::capability::{Capabilities, Capture};
+use crate::error::Result;
 use crate::limits::{Limits, MemoryAccountant};
 
 /// Store data of one plugin instance.
@@ -18,15 +19,29 @@ pub(crate) struct HostState {
     pub(crate) memory: MemoryAccountant,
     /// The error value set by the guest during the current call.
     pub(crate) guest_error: Option<(String, i32)>,
+    /// Captured stdout / stderr of the current call.
+    pub(crate) stdout: Capture,
+    pub(crate) stderr: Capture,
 }
 
 impl HostState {
-    pub(crate) fn new(limits: &Limits) -> HostState {
-        HostState {
-            wasi: WasiCtxBuilder::new().build_p1(),
+    /// State for a new instance with exactly the granted capabilities.
+    pub(crate) fn new(
+        limits: &Limits,
+        caps: &Capabilities,
+        env: &[(String, String)],
+    ) -> Result<HostState> {
+        let cap = usize::try_from(limits.max_stdio.bytes()).unwrap_or(usize::MAX);
+        let stdout = Capture::new(cap);
+        let stderr = Capture::new(cap);
+        let wasi = caps.wasi_builder(env, &stdout, &stderr)?.build_p1();
+        Ok(HostState {
+            wasi,
             memory: MemoryAccountant::new(limits.memory),
             guest_error: None,
-        }
+            stdout,
+            stderr,
+        })
     }
 }
 

@@ -35,8 +35,12 @@
 //! - [`abi`]: the guest ABI v1 (`docs/abi.md`); [`ModuleInfo`] reads a module without
 //!   running it (this is what `wasmplug inspect` prints).
 //! - [`Limits`]: memory, timeout, fuel and size caps.
+//! - [`Capabilities`]: deny-by-default grants of directories ([`FsMount`]), environment
+//!   variables ([`EnvGrant`]) and outbound destinations ([`NetPattern`]). See
+//!   `docs/security.md` for the sandbox model.
 
 pub mod abi;
+mod capability;
 mod engine;
 mod error;
 mod host;
@@ -47,10 +51,11 @@ mod plugin;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
+pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, EPOCH_TICK, Engine, EngineConfig};
 pub use error::{Error, Frame, Result, TrapKind};
 pub use limits::Limits;
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
-pub use plugin::{CompiledPlugin, Plugin, PluginBuilder, PluginSource};
+pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use units::{ByteSize, parse_duration};

@@ -27,6 +27,7 @@ pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
 /// max_input = "4MiB"
 /// max_output = "4MiB"
 /// max_module_size = "64MiB"
+/// max_stdio = "1MiB"      # captured stdout / stderr per call
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +46,9 @@ pub struct Limits {
     pub max_output: ByteSize,
     /// Largest module accepted, checked before compiling. By default 64 MiB.
     pub max_module_size: ByteSize,
+    /// Bytes of stdout, and separately of stderr, kept per call; the rest is dropped and
+    /// counted. By default 1 MiB.
+    pub max_stdio: ByteSize,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             max_input: ByteSize::mib(4),
             max_output: ByteSize::mib(4),
             max_module_size: ByteSize::mib(64),
+            max_stdio: ByteSize::mib(1),
         }
     }
 }

@@ -14,6 +14,11 @@
 //! [limits]                       # see `Limits`
 //! memory = "32MiB"
 //! timeout = "2s"
+//!
+//! [capabilities]                 # see `Capabilities`; nothing is granted by default
+//! fs = ["./data:/data:ro"]       # host paths are relative to this file's folder
+//! env = ["LOG_LEVEL=debug"]
+//! net = ["https://api.example.com"]
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -24,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::name::PluginName;
@@ -57,6 +63,9 @@ pub struct Manifest {
     /// Resource limits.
     #[serde(default)]
     pub limits: Limits,
+    /// What the plugin may access outside its sandbox.
+    #[serde(default)]
+    pub capabilities: Capabilities,
 }
 
 impl Manifest {
@@ -74,6 +83,7 @@ impl Manifest {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         manifest.wasm = base.join(&manifest.wasm);
+        manifest.capabilities.resolve_paths(base);
         Ok(manifest)
     }
 
@@ -156,6 +166,30 @@ mod tests {
         assert!(bad_size.contains("invalid size `lots`"), "{bad_size}");
         let missing = Manifest::parse("name = \"a\"\nversion = \"1.0.0\"").unwrap_err();
         assert!(missing.contains("wasm"), "{missing}");
+    }
+
+    #[test]
+    fn capabilities_parse_and_mounts_resolve_relative_to_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST_FILE);
+        let text = format!(
+            "{MINIMAL}[capabilities]\nfs = [\"data:/data\", \"/abs:/out:rw\"]\nenv = [\"A=1\", \"HOME\"]\nnet = [\"https://*.example.com\"]\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let caps = Manifest::from_file(&path).unwrap().capabilities;
+        assert_eq!(caps.fs[0].host, dir.path().join("data"));
+        assert_eq!(caps.fs[1].host, PathBuf::from("/abs"));
+        assert_eq!(caps.env.len(), 2);
+        assert!(caps.net[0].allows("https://a.example.com/x"));
+        let err = Manifest::parse(&format!("{MINIMAL}[capabilities]\nnet = [\"ftp://x\"]\n"))
+            .unwrap_err();
+        assert!(
+            err.contains("line 5") && err.contains("http or https"),
+            "{err}"
+        );
+        let err =
+            Manifest::parse(&format!("{MINIMAL}[capabilities]\nsockets = true\n")).unwrap_err();
+        assert!(err.contains("sockets"), "{err}");
     }
 
     #[test]

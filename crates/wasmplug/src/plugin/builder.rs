@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::Plugin;
 use super::compiled::{CompileRequest, CompiledPlugin, PluginSource};
+use crate::capability::{Capabilities, EnvGrant, FsMount, NetPattern};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -29,6 +30,10 @@ pub struct PluginBuilder {
     engine: Option<Engine>,
     config: BTreeMap<String, String>,
     limits: Option<Limits>,
+    /// Replaces the manifest's grants when set.
+    capabilities: Option<Capabilities>,
+    /// Added to the grants.
+    extra: Capabilities,
 }
 
 impl PluginBuilder {
@@ -52,6 +57,30 @@ impl PluginBuilder {
     /// Replaces the limits (those of the manifest, or the defaults) entirely.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Replaces all grants (those of the manifest included) with `capabilities`.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// Grants a directory mount, in addition to the manifest's grants.
+    pub fn allow_fs(mut self, mount: FsMount) -> Self {
+        self.extra.fs.push(mount);
+        self
+    }
+
+    /// Grants an environment variable, in addition to the manifest's grants.
+    pub fn allow_env(mut self, grant: EnvGrant) -> Self {
+        self.extra.env.push(grant);
+        self
+    }
+
+    /// Allows an outbound destination, in addition to the manifest's grants.
+    pub fn allow_net(mut self, pattern: NetPattern) -> Self {
+        self.extra.net.push(pattern);
         self
     }
 
@@ -96,7 +125,13 @@ impl PluginBuilder {
         }
         let limits = self.limits.clone().unwrap_or_default();
         let bytes = read_module(path, &limits)?;
-        self.finish(&bytes, limits, PluginSource::File(path.to_path_buf()), None)
+        self.finish(
+            &bytes,
+            limits,
+            Capabilities::default(),
+            PluginSource::File(path.to_path_buf()),
+            None,
+        )
     }
 
     /// Like [`PluginBuilder::from_bytes`] but stops after compiling.
@@ -105,7 +140,13 @@ impl PluginBuilder {
     /// As [`PluginBuilder::from_bytes`], minus errors from `init`.
     pub fn compile_bytes(self, bytes: &[u8]) -> Result<CompiledPlugin> {
         let limits = self.limits.clone().unwrap_or_default();
-        self.finish(bytes, limits, PluginSource::Bytes, None)
+        self.finish(
+            bytes,
+            limits,
+            Capabilities::default(),
+            PluginSource::Bytes,
+            None,
+        )
     }
 
     fn compile_manifest(mut self, manifest: &Manifest, path: &Path) -> Result<CompiledPlugin> {
@@ -128,26 +169,34 @@ impl PluginBuilder {
         config.append(&mut self.config);
         self.config = config;
         let expect = Some((manifest.name.to_string(), manifest.version.clone()));
+        let caps = manifest.capabilities.clone();
         self.finish(
             &bytes,
             limits,
+            caps,
             PluginSource::Manifest(path.to_path_buf()),
             expect,
         )
     }
 
+    /// Compiles with the effective grants: `declared` (from the manifest, or none) unless
+    /// replaced by [`PluginBuilder::capabilities`], plus the `allow_*` grants.
     fn finish(
         self,
         bytes: &[u8],
         limits: Limits,
+        declared: Capabilities,
         source: PluginSource,
         expect: Option<(String, semver::Version)>,
     ) -> Result<CompiledPlugin> {
+        let mut capabilities = self.capabilities.unwrap_or(declared);
+        capabilities.extend(self.extra);
         CompiledPlugin::compile(
             bytes,
             CompileRequest {
                 engine: self.engine.unwrap_or_else(Engine::shared),
                 limits,
+                capabilities,
                 config: self.config,
                 source,
                 expect,

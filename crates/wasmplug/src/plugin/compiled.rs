@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::InstancePre;
 
 use crate::abi::{ModuleInfo, PluginInterface, PluginMeta};
+use crate::capability::Capabilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -40,6 +41,9 @@ struct Inner {
     interface: PluginInterface,
     info: ModuleInfo,
     limits: Limits,
+    capabilities: Capabilities,
+    /// The guest's environment, resolved once from the grants.
+    env: Vec<(String, String)>,
     config: BTreeMap<String, String>,
     init_config: Vec<u8>,
     source: PluginSource,
@@ -60,6 +64,7 @@ impl std::fmt::Debug for CompiledPlugin {
 pub(crate) struct CompileRequest {
     pub engine: Engine,
     pub limits: Limits,
+    pub capabilities: Capabilities,
     pub config: BTreeMap<String, String>,
     pub source: PluginSource,
     /// Name and version the module must declare (from a manifest).
@@ -104,6 +109,13 @@ impl CompiledPlugin {
                     plugin: interface.meta.name.to_string(),
                     message: format!("{e:#}"),
                 })?;
+        req.capabilities.validate()?;
+        let env = req
+            .capabilities
+            .env
+            .iter()
+            .filter_map(|g| g.resolve())
+            .collect();
         let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
@@ -112,6 +124,8 @@ impl CompiledPlugin {
                 interface,
                 info,
                 limits: req.limits,
+                capabilities: req.capabilities,
+                env,
                 config: req.config,
                 init_config,
                 source: req.source,
@@ -143,6 +157,15 @@ impl CompiledPlugin {
     /// The limits applied to this plugin's instances and calls.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// What the plugin is granted.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.inner.capabilities
+    }
+
+    pub(crate) fn env(&self) -> &[(String, String)] {
+        &self.inner.env
     }
 
     /// The configuration handed to `init`.

@@ -11,6 +11,7 @@ use wasmtime::{Memory, Store, TypedFunc};
 use super::compiled::CompiledPlugin;
 use super::trap::{CallFacts, classify};
 use crate::abi::{self, memory};
+use crate::capability::Captured;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -30,7 +31,8 @@ impl Instance {
     /// Instantiates `compiled`, runs `_initialize` and `init`.
     pub(crate) fn new(compiled: &CompiledPlugin) -> Result<Instance> {
         let limits = compiled.limits();
-        let mut store = Store::new(compiled.engine().wasmtime(), HostState::new(limits));
+        let state = HostState::new(limits, compiled.capabilities(), compiled.env())?;
+        let mut store = Store::new(compiled.engine().wasmtime(), state);
         store.limiter(|s| &mut s.memory);
         if compiled.engine().config().fuel {
             store
@@ -102,6 +104,12 @@ impl Instance {
             this.invoke(compiled, abi::EXPORT_INIT, init, compiled.init_config())?;
         }
         Ok(this)
+    }
+
+    /// Takes the stdout / stderr the guest wrote since the last call.
+    pub(crate) fn take_stdio(&mut self) -> (Captured, Captured) {
+        let state = self.store.data();
+        (state.stdout.take(), state.stderr.take())
     }
 
     /// Calls plugin function number `index` with `input`.

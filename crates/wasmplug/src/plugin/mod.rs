@@ -21,8 +21,40 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::abi::PluginMeta;
+use crate::capability::Captured;
 use crate::error::{Error, Result};
 use instance::Instance;
+
+/// The result of [`Plugin::call_captured`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallOutput {
+    /// The function's output bytes.
+    pub output: Vec<u8>,
+    /// What the guest wrote to stdout (at most `max_stdio` bytes).
+    pub stdout: Vec<u8>,
+    /// What the guest wrote to stderr (at most `max_stdio` bytes).
+    pub stderr: Vec<u8>,
+    /// Stdout bytes dropped because of the cap.
+    pub stdout_dropped: u64,
+    /// Stderr bytes dropped because of the cap.
+    pub stderr_dropped: u64,
+}
+
+fn log_stdio(plugin: &str, function: &str, stream: &str, captured: &Captured) {
+    if captured.data.is_empty() && captured.dropped == 0 {
+        return;
+    }
+    tracing::info!(
+        target: "wasmplug::guest",
+        plugin,
+        function,
+        stream,
+        dropped = captured.dropped,
+        "{}",
+        String::from_utf8_lossy(&captured.data).trim_end()
+    );
+}
 
 /// A loaded plugin. Clone it to share it; all clones use the same instances.
 #[derive(Clone)]
@@ -82,6 +114,17 @@ impl Plugin {
     /// [`Error::OutputTooLarge`], or [`Error::Instantiate`] if a fresh instance was needed
     /// and could not be created.
     pub fn call(&self, function: &str, input: &[u8]) -> Result<Vec<u8>> {
+        self.call_captured(function, input).map(|out| out.output)
+    }
+
+    /// Like [`Plugin::call`], and also returns what the guest wrote to stdout and stderr
+    /// during the call (each capped at [`crate::Limits::max_stdio`]). Whatever the guest
+    /// writes is also logged through `tracing` (target `wasmplug::guest`, at `info`) with the
+    /// plugin's name, whether the call succeeded or not.
+    ///
+    /// # Errors
+    /// As [`Plugin::call`].
+    pub fn call_captured(&self, function: &str, input: &[u8]) -> Result<CallOutput> {
         let compiled = &self.inner.compiled;
         let functions = &compiled.interface().functions;
         let index = functions
@@ -103,6 +146,9 @@ impl Plugin {
             None => Instance::new(compiled)?,
         };
         let result = instance.call(compiled, index, input);
+        let (stdout, stderr) = instance.take_stdio();
+        log_stdio(compiled.name(), function, "stdout", &stdout);
+        log_stdio(compiled.name(), function, "stderr", &stderr);
         if !matches!(&result, Err(e) if e.poisons_instance()) {
             self.inner
                 .idle
@@ -110,7 +156,13 @@ impl Plugin {
                 .unwrap_or_else(|p| p.into_inner())
                 .push(instance);
         }
-        result
+        Ok(CallOutput {
+            output: result?,
+            stdout: stdout.data,
+            stderr: stderr.data,
+            stdout_dropped: stdout.dropped,
+            stderr_dropped: stderr.dropped,
+        })
     }
 
     /// Calls `function` with `input` serialised as JSON and parses the output as JSON.
