@@ -13,7 +13,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     if !attr.is_empty() {
         return Err(syn::Error::new_spanned(
             attr,
-            "`#[plugin_fn]` takes no arguments: the export is named after the function",
+            "`#[plugin_fn]` takes no arguments: the plugin function is named after the Rust function",
         ));
     }
     let func = match syn::parse2::<Item>(item)? {
@@ -34,6 +34,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let ident = &func.sig.ident;
     let name = ident.unraw().to_string();
     let wrapper = format_ident!("__wasmplug_export_{}", name);
+    // Exported as `wasmplug:<name>` (docs/abi.md section 1): in Rust the export name is also
+    // the linker symbol, and a plain `read` or `write` would replace wasi-libc's.
+    let export = format!("wasmplug:{name}");
     let section_static = format_ident!("__WASMPLUG_FUNCTION_{}", name.to_uppercase());
     let entry = format!("{name}\n").into_bytes();
     let entry_len = entry.len();
@@ -66,7 +69,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         #[doc = "Unless `len` is 0, `ptr` must come from `allocate(len)`; the buffer is taken over."]
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]
-        #[cfg_attr(target_arch = "wasm32", unsafe(export_name = #name))]
+        #[cfg_attr(target_arch = "wasm32", unsafe(export_name = #export))]
         pub unsafe extern "C" fn #wrapper(#ptr: u32, #len: u32) -> u64 {
             // SAFETY: forwarded from this function's contract, which the host follows.
             unsafe { #run }

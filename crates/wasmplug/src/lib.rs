@@ -42,6 +42,7 @@
 pub mod abi;
 mod capability;
 mod engine;
+mod epoch;
 mod error;
 mod host;
 mod limits;
@@ -52,7 +53,8 @@ mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
-pub use engine::{DEFAULT_MAX_WASM_STACK, EPOCH_TICK, Engine, EngineConfig};
+pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig};
+pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
 pub use limits::Limits;
 pub use manifest::{MANIFEST_FILE, Manifest};

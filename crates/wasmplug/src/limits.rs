@@ -24,6 +24,7 @@ pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
 /// memory = "64MiB"        # all linear memories + tables of one instance
 /// timeout = "5s"          # wall-clock deadline per call
 /// fuel = 1000000000       # optional instruction budget per call
+/// stack = "512KiB"        # wasm stack per call
 /// max_input = "4MiB"
 /// max_output = "4MiB"
 /// max_module_size = "64MiB"
@@ -40,6 +41,10 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Optional instruction budget per call; `None` (the default) means unmetered.
     pub fuel: Option<u64>,
+    /// Maximum wasm stack of a call; deeper recursion traps with
+    /// [`crate::TrapKind::StackOverflow`]. By default 512 KiB. (An engine setting: plugins
+    /// with different values run on different shared engines.)
+    pub stack: ByteSize,
     /// Largest input accepted by `call`, checked before copying. By default 4 MiB.
     pub max_input: ByteSize,
     /// Largest output accepted from the guest, checked before copying. By default 4 MiB.
@@ -57,6 +62,7 @@ impl Default for Limits {
             memory: ByteSize::mib(64),
             timeout: Some(Duration::from_secs(5)),
             fuel: None,
+            stack: ByteSize(crate::engine::DEFAULT_MAX_WASM_STACK as u64),
             max_input: ByteSize::mib(4),
             max_output: ByteSize::mib(4),
             max_module_size: ByteSize::mib(64),

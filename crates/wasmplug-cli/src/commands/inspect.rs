@@ -9,8 +9,9 @@ use anyhow::Context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmplug::abi::{self, ExportInfo, ImportInfo, MemoryInfo};
-use wasmplug::{Limits, Manifest, ModuleInfo, PluginInterface, PluginMeta};
+use wasmplug::{Capabilities, Limits, Manifest, ModuleInfo, PluginInterface, PluginMeta};
 
+use super::sandbox::{SandboxArgs, is_manifest};
 use crate::exit;
 
 /// Show a plugin's ABI version, metadata, functions, imports, exports and memories, and
@@ -22,6 +23,9 @@ pub struct Inspect {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Grants and limits to add, as for `run`: the report shows the effective sandbox.
+    #[command(flatten)]
+    sandbox: SandboxArgs,
 }
 
 /// What `inspect` reports.
@@ -43,6 +47,25 @@ struct Report {
     custom_sections: Vec<CustomSection>,
     config: BTreeMap<String, String>,
     limits: Limits,
+    grants: Grants,
+}
+
+/// The effective capabilities (environment values are not shown, only names).
+#[derive(Debug, Serialize)]
+struct Grants {
+    fs: Vec<String>,
+    env: Vec<String>,
+    net: Vec<String>,
+}
+
+impl Grants {
+    fn new(caps: &Capabilities) -> Grants {
+        Grants {
+            fs: caps.fs.iter().map(ToString::to_string).collect(),
+            env: caps.env.iter().map(ToString::to_string).collect(),
+            net: caps.net.iter().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -60,7 +83,7 @@ struct CustomSection {
 impl Inspect {
     /// Builds and prints the report.
     pub fn execute(self) -> anyhow::Result<()> {
-        let report = report(&self.plugin).map_err(exit::load)?;
+        let report = report(&self.plugin, &self.sandbox).map_err(exit::load)?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
@@ -77,8 +100,8 @@ impl Inspect {
     }
 }
 
-fn report(path: &Path) -> anyhow::Result<Report> {
-    let (manifest, module_path) = if path.extension().is_some_and(|e| e == "toml") {
+fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
+    let (manifest, module_path) = if is_manifest(path) {
         let manifest = Manifest::from_file(path)?;
         let module = manifest.wasm.clone();
         (Some(manifest), module)
@@ -111,14 +134,28 @@ fn report(path: &Path) -> anyhow::Result<Report> {
         imports: Vec::new(),
         memories: Vec::new(),
         custom_sections: Vec::new(),
-        config: manifest
-            .as_ref()
-            .map(|m| m.config.clone())
-            .unwrap_or_default(),
-        limits: manifest
-            .as_ref()
-            .map(|m| m.limits.clone())
-            .unwrap_or_default(),
+        config: {
+            let mut config = manifest
+                .as_ref()
+                .map(|m| m.config.clone())
+                .unwrap_or_default();
+            config.extend(flags.config().iter().cloned());
+            config
+        },
+        limits: flags.limits(
+            manifest
+                .as_ref()
+                .map(|m| m.limits.clone())
+                .unwrap_or_default(),
+        ),
+        grants: {
+            let mut caps = manifest
+                .as_ref()
+                .map(|m| m.capabilities.clone())
+                .unwrap_or_default();
+            caps.extend(flags.capabilities());
+            Grants::new(&caps)
+        },
     };
     let fail = |report: &mut Report, e: wasmplug::Error| {
         report.error = Some(ErrorReport {
@@ -240,13 +277,28 @@ fn render(r: &Report) -> String {
         "config",
         r.config.iter().map(|(k, v)| (k.clone(), v.clone())),
     );
+    let g = &r.grants;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let _ = writeln!(
+        w,
+        "grants       fs: {}; env: {}; net: {}",
+        list(&g.fs),
+        list(&g.env),
+        list(&g.net)
+    );
     let l = &r.limits;
     let timeout = l.timeout.map_or("none".to_string(), |t| format!("{t:?}"));
     let fuel = l.fuel.map_or("unmetered".to_string(), |f| f.to_string());
     let _ = writeln!(
         w,
-        "limits       memory {}, timeout {timeout}, fuel {fuel}, max_input {}, max_output {}, max_module_size {}",
-        l.memory, l.max_input, l.max_output, l.max_module_size
+        "limits       memory {}, timeout {timeout}, fuel {fuel}, stack {}, max_input {}, max_output {}, max_module_size {}, max_stdio {}",
+        l.memory, l.stack, l.max_input, l.max_output, l.max_module_size, l.max_stdio
     );
     out
 }

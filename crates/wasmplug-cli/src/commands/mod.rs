@@ -2,6 +2,7 @@
 
 mod inspect;
 mod run;
+mod sandbox;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]

@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::sandbox::SandboxArgs;
 use crate::exit;
 
 /// Call a plugin function and print its output bytes to stdout.
 ///
 /// The input comes from `--input`, `--input-file`, or standard input when it is not a
-/// terminal (otherwise it is empty).
+/// terminal (otherwise it is empty). The plugin gets nothing outside its sandbox unless its
+/// manifest or the `--allow-*` flags grant it; what the guest writes to its stdout/stderr is
+/// shown on stderr.
 #[derive(Debug, clap::Args)]
 pub struct Run {
     /// The plugin: a `plugin.toml`, a `.wasm` module or a `.wat` file.
@@ -23,33 +26,44 @@ pub struct Run {
     /// File whose bytes are the input (`-` for stdin).
     #[arg(long)]
     input_file: Option<PathBuf>,
-    /// Extra configuration for the plugin's `init`, as KEY=VALUE (repeatable).
-    #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
-    config: Vec<(String, String)>,
-}
-
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
+    #[command(flatten)]
+    sandbox: SandboxArgs,
 }
 
 impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
         let input = self.read_input()?;
-        let mut builder = wasmplug::Plugin::builder();
-        for (key, value) in self.config {
-            builder = builder.config(key, value);
-        }
-        let plugin = builder
-            .load(&self.plugin)
+        let plugin = self
+            .sandbox
+            .builder(&self.plugin)
+            .and_then(|b| b.load(&self.plugin))
             .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
             .map_err(exit::load)?;
-        let output = plugin
-            .call(&self.function, &input)
+        let result = plugin
+            .call_captured(&self.function, &input)
             .with_context(|| format!("call to `{}` failed", self.function))
             .map_err(exit::call)?;
+        // The guest's own stdout/stderr go to our stderr, so stdout carries only the output.
+        let mut stderr = std::io::stderr().lock();
+        for (stream, data, dropped) in [
+            ("stdout", &result.stdout, result.stdout_dropped),
+            ("stderr", &result.stderr, result.stderr_dropped),
+        ] {
+            if !data.is_empty() {
+                stderr.write_all(data)?;
+                if !data.ends_with(b"\n") {
+                    stderr.write_all(b"\n")?;
+                }
+            }
+            if dropped > 0 {
+                writeln!(
+                    stderr,
+                    "wasmplug: {dropped} more bytes of guest {stream} dropped (max_stdio)"
+                )?;
+            }
+        }
+        let output = result.output;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&output)?;
         if std::io::stdout().is_terminal() && !output.ends_with(b"\n") {

@@ -47,6 +47,9 @@ pub struct PluginInterface {
     pub meta: PluginMeta,
     /// Plugin functions from `wasmplug.functions`, deduplicated, in order.
     pub functions: Vec<String>,
+    /// The export that implements each function (same order as `functions`): the function's
+    /// name itself or `wasmplug:<name>`.
+    pub function_exports: Vec<String>,
     /// Whether the module exports `init`.
     pub has_init: bool,
     /// Whether the module exports `_initialize`.
@@ -97,8 +100,24 @@ impl PluginInterface {
             ));
         }
         let functions = functions(info, bytes)?;
+        let mut function_exports = Vec::with_capacity(functions.len());
         for f in &functions {
-            expect_func(info, f, &[I32, I32], &[I64], true)?;
+            let prefixed = format!("{FUNCTION_EXPORT_PREFIX}{f}");
+            let export = if info.has_export(f) || !info.has_export(&prefixed) {
+                f.clone()
+            } else {
+                prefixed
+            };
+            expect_func(info, &export, &[I32, I32], &[I64], true).map_err(|e| match e {
+                Error::MissingExport { expected, .. } => Error::MissingExport {
+                    name: f.clone(),
+                    expected: format!(
+                        "{expected}, exported as `{f}` or `{FUNCTION_EXPORT_PREFIX}{f}`"
+                    ),
+                },
+                other => other,
+            })?;
+            function_exports.push(export);
         }
         for import in &info.imports {
             let allowed = match import.module.as_str() {
@@ -117,6 +136,7 @@ impl PluginInterface {
             abi_version,
             meta,
             functions,
+            function_exports,
             has_init,
             has_initialize,
         })

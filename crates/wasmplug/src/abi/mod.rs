@@ -39,6 +39,10 @@ pub const EXPORT_INITIALIZE: &str = "_initialize";
 /// Export of WASI commands; such modules are refused.
 pub const EXPORT_START: &str = "_start";
 
+/// Prefix under which a plugin function may be exported instead of its bare name
+/// (`wasmplug:execute` for `execute`).
+pub const FUNCTION_EXPORT_PREFIX: &str = "wasmplug:";
+
 /// Export names that can never be plugin functions.
 pub const RESERVED_EXPORTS: &[&str] = &[
     EXPORT_MEMORY,

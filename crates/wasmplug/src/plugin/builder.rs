@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::Plugin;
 use super::compiled::{CompileRequest, CompiledPlugin, PluginSource};
 use crate::capability::{Capabilities, EnvGrant, FsMount, NetPattern};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
@@ -194,7 +194,10 @@ impl PluginBuilder {
         CompiledPlugin::compile(
             bytes,
             CompileRequest {
-                engine: self.engine.unwrap_or_else(Engine::shared),
+                engine: match self.engine {
+                    Some(engine) => engine,
+                    None => Engine::shared_for(&EngineConfig::for_limits(&limits))?,
+                },
                 limits,
                 capabilities,
                 config: self.config,

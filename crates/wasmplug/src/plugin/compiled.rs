@@ -109,6 +109,7 @@ impl CompiledPlugin {
                     plugin: interface.meta.name.to_string(),
                     message: format!("{e:#}"),
                 })?;
+        req.engine.check_limits(&req.limits)?;
         req.capabilities.validate()?;
         let env = req
             .capabilities

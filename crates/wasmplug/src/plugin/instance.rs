@@ -12,7 +12,6 @@ use super::compiled::CompiledPlugin;
 use super::trap::{CallFacts, classify};
 use crate::abi::{self, memory};
 use crate::capability::Captured;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostState;
 
@@ -41,9 +40,11 @@ impl Instance {
         }
         // Instantiation runs the start function and data initialisers: keep it under the
         // deadline too.
-        store.set_epoch_deadline(Engine::deadline_ticks(
-            limits.timeout.unwrap_or(NO_DEADLINE),
-        ));
+        store.set_epoch_deadline(
+            compiled
+                .engine()
+                .deadline_ticks(limits.timeout.unwrap_or(NO_DEADLINE)),
+        );
         let instance = compiled.instance_pre().instantiate(&mut store).map_err(|e| {
             match store.data().memory.refused() {
                 Some(attempted) => Error::Instantiate {
@@ -76,9 +77,9 @@ impl Instance {
             .map_err(typed_err)?;
         let functions = compiled
             .interface()
-            .functions
+            .function_exports
             .iter()
-            .map(|name| instance.get_typed_func(&mut store, name))
+            .map(|export| instance.get_typed_func(&mut store, export))
             .collect::<wasmtime::Result<Vec<PluginFn>>>()
             .map_err(typed_err)?;
         let mut this = Instance {
@@ -210,9 +211,11 @@ impl Instance {
     /// the call runs (allocate, the function, deallocate).
     fn arm(&mut self, compiled: &CompiledPlugin) -> Result<Instant> {
         let limits = compiled.limits();
-        self.store.set_epoch_deadline(Engine::deadline_ticks(
-            limits.timeout.unwrap_or(NO_DEADLINE),
-        ));
+        self.store.set_epoch_deadline(
+            compiled
+                .engine()
+                .deadline_ticks(limits.timeout.unwrap_or(NO_DEADLINE)),
+        );
         if compiled.engine().config().fuel {
             let budget = limits.fuel.unwrap_or(u64::MAX);
             self.store

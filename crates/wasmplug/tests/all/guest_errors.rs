@@ -216,3 +216,51 @@ fn unknown_function_lists_the_available_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn fuel_limit_obeyed_and_violated() {
+    let limits = Limits {
+        fuel: Some(1_000_000),
+        ..Limits::default()
+    };
+    let plugin = Plugin::builder()
+        .limits(limits)
+        .load(wat("misbehave"))
+        .unwrap();
+    assert!(plugin.compiled().limits().fuel.is_some());
+    assert_eq!(
+        plugin.call("count", b"").unwrap(),
+        1u32.to_le_bytes(),
+        "a short call fits the budget"
+    );
+    match plugin.call("spin", b"").unwrap_err() {
+        Error::OutOfFuel { function, consumed } => {
+            assert_eq!(function, "spin");
+            assert_eq!(consumed, 1_000_000);
+        }
+        other => panic!("expected OutOfFuel, got {other:?}"),
+    }
+    assert_eq!(
+        plugin.call("count", b"").unwrap(),
+        1u32.to_le_bytes(),
+        "fresh instance, fresh budget"
+    );
+}
+
+#[test]
+fn engine_that_cannot_enforce_the_limits_is_refused() {
+    let engine = wasmplug::Engine::new(wasmplug::EngineConfig::default()).unwrap();
+    let limits = Limits {
+        fuel: Some(10),
+        ..Limits::default()
+    };
+    let err = Plugin::builder()
+        .engine(&engine)
+        .limits(limits)
+        .load(wat("echo"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Engine { message } if message.contains("fuel")),
+        "{err:?}"
+    );
+}

@@ -204,3 +204,24 @@ fn spinning_guest_times_out() {
     ));
     assert_eq!(plugin.call("text", b"ok").unwrap(), b"ok");
 }
+
+#[test]
+fn stack_limit_obeyed_and_violated() {
+    let small = Limits {
+        stack: ByteSize::kib(64),
+        ..Limits::default()
+    };
+    let plugin = Plugin::builder().limits(small).load(probe()).unwrap();
+    assert_eq!(
+        plugin.call("recurse", b"100").unwrap(),
+        b"100",
+        "shallow recursion fits 64 KiB"
+    );
+    // 5 000 levels fit the default 512 KiB stack but not 64 KiB.
+    let default = Plugin::load(probe()).unwrap();
+    assert_eq!(default.call("recurse", b"5000").unwrap(), b"5000");
+    match plugin.call("recurse", b"5000").unwrap_err() {
+        Error::Trap { kind, .. } => assert_eq!(kind, TrapKind::StackOverflow),
+        other => panic!("expected stack overflow, got {other:?}"),
+    }
+}

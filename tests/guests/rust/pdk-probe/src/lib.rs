@@ -118,3 +118,37 @@ fn spin() -> FnResult<()> {
         i = black_box(i.wrapping_add(1));
     }
 }
+
+/// Returns the value of environment variable `name`, or the error value
+/// `no variable <name>` (code 404).
+#[plugin_fn]
+fn env(name: String) -> FnResult<String> {
+    std::env::var(&name).map_err(|_| Error::new(format!("no variable {name}")).with_code(404))
+}
+
+/// Returns all environment variables as `NAME=VALUE` lines.
+#[plugin_fn]
+fn env_all() -> FnResult<String> {
+    Ok(std::env::vars().map(|(k, v)| format!("{k}={v}\n")).collect())
+}
+
+/// Reads the file at guest path `path`; failure is an error value with the I/O error.
+#[plugin_fn]
+fn read(path: String) -> FnResult<String> {
+    std::fs::read_to_string(&path).map_err(|e| Error::new(format!("{path}: {e}")))
+}
+
+/// Input `path\ncontent`: writes `content` to guest path `path`.
+#[plugin_fn]
+fn write(input: String) -> FnResult<()> {
+    let (path, content) = input.split_once('\n').unwrap_or((&input, ""));
+    std::fs::write(path, content).map_err(|e| Error::new(format!("{path}: {e}")))
+}
+
+/// Prints its input to stdout and `err: <input>` to stderr, and returns `printed`.
+#[plugin_fn]
+fn print(text: String) -> FnResult<String> {
+    println!("{text}");
+    eprintln!("err: {text}");
+    Ok("printed".into())
+}

@@ -1,0 +1,94 @@
+//! Sandbox flags shared by `run` and `inspect`: grants and limits that add to (or override)
+//! what the manifest says.
+
+use std::path::Path;
+
+use wasmplug::{
+    ByteSize, Capabilities, EnvGrant, FsMount, Limits, Manifest, NetPattern, PluginBuilder,
+};
+
+/// Grants and limits given on the command line.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SandboxArgs {
+    /// Mount a host directory: HOST[:GUEST][:ro|rw] (read-only unless `:rw`). Repeatable.
+    #[arg(long = "allow-fs", value_name = "HOST[:GUEST][:ro|rw]")]
+    allow_fs: Vec<FsMount>,
+    /// Grant an environment variable: NAME=VALUE, or NAME to pass the host's value. Repeatable.
+    #[arg(long = "allow-env", value_name = "NAME[=VALUE]")]
+    allow_env: Vec<EnvGrant>,
+    /// Allow an outbound destination, e.g. https://api.example.com or http://*.internal:8080.
+    #[arg(long = "allow-net", value_name = "URL_PATTERN")]
+    allow_net: Vec<NetPattern>,
+    /// Memory limit for all memories and tables of an instance, e.g. 32MiB.
+    #[arg(long, value_name = "SIZE")]
+    memory: Option<ByteSize>,
+    /// Wall-clock limit per call, e.g. 500ms or 5s.
+    #[arg(long, value_name = "DURATION", value_parser = wasmplug::parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Instruction budget per call (enables fuel metering).
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Extra configuration for the plugin's `init`, as KEY=VALUE (repeatable).
+    #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    config: Vec<(String, String)>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
+}
+
+impl SandboxArgs {
+    /// The manifest's limits (or the defaults) with the flags applied.
+    pub fn limits(&self, base: Limits) -> Limits {
+        Limits {
+            memory: self.memory.unwrap_or(base.memory),
+            timeout: self.timeout.or(base.timeout),
+            fuel: self.fuel.or(base.fuel),
+            ..base
+        }
+    }
+
+    /// The grants given by the flags.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            fs: self.allow_fs.clone(),
+            env: self.allow_env.clone(),
+            net: self.allow_net.clone(),
+        }
+    }
+
+    /// The config values given by the flags.
+    pub fn config(&self) -> &[(String, String)] {
+        &self.config
+    }
+
+    /// A builder for `plugin` with the flags applied on top of its manifest.
+    pub fn builder(&self, plugin: &Path) -> wasmplug::Result<PluginBuilder> {
+        let base = if is_manifest(plugin) {
+            Manifest::from_file(plugin)?.limits
+        } else {
+            Limits::default()
+        };
+        let mut builder = PluginBuilder::new().limits(self.limits(base));
+        for mount in &self.allow_fs {
+            builder = builder.allow_fs(mount.clone());
+        }
+        for grant in &self.allow_env {
+            builder = builder.allow_env(grant.clone());
+        }
+        for pattern in &self.allow_net {
+            builder = builder.allow_net(pattern.clone());
+        }
+        for (key, value) in &self.config {
+            builder = builder.config(key, value);
+        }
+        Ok(builder)
+    }
+}
+
+/// Whether `path` names a manifest (by extension).
+pub fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "toml")
+}
