@@ -155,9 +155,9 @@ fn inspect_json_lists_functions_without_running_the_plugin() {
     assert_eq!(v["abi_version"], 1);
     assert_eq!(v["functions"], serde_json::json!(["execute"]));
     let exports = v["exports"].as_array().unwrap();
-    assert!(
-        exports.contains(&serde_json::json!({"name": "execute", "ty": "func (i32, i32) -> i64"}))
-    );
+    assert!(exports.contains(
+        &serde_json::json!({"name": "wasmplug:execute", "ty": "func (i32, i32) -> i64"})
+    ));
     assert!(
         v["imports"]
             .as_array()
@@ -302,4 +302,144 @@ fn closed_stdout_is_not_an_error() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "broken pipe exits 0");
+}
+
+fn probe() -> String {
+    built()
+        .join("target/guests/wasm/pdk-probe.wasm")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn allow_flags_grant_env_and_directories() {
+    let probe = probe();
+    let out = wasmplug(&["run", &probe, "env", "-i", "GREETING"]);
+    assert_fails(&out, CALL_ERROR, "no variable GREETING");
+    let out = wasmplug(&[
+        "run",
+        &probe,
+        "env",
+        "-i",
+        "GREETING",
+        "--allow-env",
+        "GREETING=hi",
+    ]);
+    assert_eq!(out.stdout, b"hi", "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "granted").unwrap();
+    let mount = format!("{}:/data:ro", dir.path().display());
+    let out = wasmplug(&["run", &probe, "read", "-i", "/data/note.txt"]);
+    assert_fails(&out, CALL_ERROR, "/data/note.txt");
+    let out = wasmplug(&[
+        "run",
+        &probe,
+        "read",
+        "-i",
+        "/data/note.txt",
+        "--allow-fs",
+        &mount,
+    ]);
+    assert_eq!(out.stdout, b"granted", "{}", stderr(&out));
+    let out = wasmplug(&[
+        "run",
+        &probe,
+        "write",
+        "-i",
+        "/data/x\ny",
+        "--allow-fs",
+        &mount,
+    ]);
+    assert_fails(&out, CALL_ERROR, "/data/x");
+    assert_eq!(
+        wasmplug(&["run", &probe, "env", "--allow-fs", "a:b:c:d"])
+            .status
+            .code(),
+        Some(2),
+        "bad flag value is a usage error"
+    );
+}
+
+#[test]
+fn guest_stdout_goes_to_stderr_and_output_to_stdout() {
+    let out = wasmplug(&["run", &probe(), "print", "-i", "chatty"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"printed");
+    assert!(
+        stderr(&out).contains("chatty\nerr: chatty\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn limit_flags_apply_to_the_call() {
+    let misbehave = wat("misbehave");
+    assert_fails(
+        &wasmplug(&["run", &misbehave, "spin", "--timeout", "100ms"]),
+        CALL_ERROR,
+        "timed out: the `timeout` limit is 100ms",
+    );
+    assert_fails(
+        &wasmplug(&["run", &misbehave, "spin", "--fuel", "5000"]),
+        CALL_ERROR,
+        "ran out of fuel after 5000 units",
+    );
+    assert_fails(
+        &wasmplug(&["run", &wat("echo"), "echo", "--memory", "32KiB"]),
+        LOAD_ERROR,
+        "over the memory limit of 32768 bytes",
+    );
+    let out = wasmplug(&[
+        "run",
+        &probe(),
+        "alloc",
+        "-i",
+        "50000000",
+        "--memory",
+        "16MiB",
+    ]);
+    assert_fails(
+        &out,
+        CALL_ERROR,
+        "exceeded the memory limit of 16777216 bytes",
+    );
+    assert_eq!(
+        wasmplug(&["run", &misbehave, "spin", "--timeout", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn inspect_shows_the_effective_grants_and_limits() {
+    built();
+    let out = wasmplug(&[
+        "inspect",
+        "examples/plugins/greet/plugin.toml",
+        "--json",
+        "--allow-env",
+        "TOKEN=secret-value",
+        "--allow-net",
+        "https://*.example.com",
+        "--memory",
+        "8MiB",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["grants"]["env"],
+        serde_json::json!(["TOKEN=<value>"]),
+        "values are not printed"
+    );
+    assert_eq!(
+        v["grants"]["net"],
+        serde_json::json!(["https://*.example.com:443"])
+    );
+    assert_eq!(v["grants"]["fs"], serde_json::json!([]));
+    assert_eq!(v["limits"]["memory"], 8 * 1024 * 1024);
+    assert_eq!(v["limits"]["timeout"], "5s");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-value"));
 }
