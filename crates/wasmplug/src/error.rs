@@ -163,6 +163,19 @@ pub enum Error {
         memory_size: u64,
     },
 
+    /// All instances of the plugin were busy for the whole acquire timeout (backpressure).
+    #[error(
+        "plugin `{plugin}` is busy: all {max_instances} instances stayed in use for {waited:?}; retry later or raise `instances.max`"
+    )]
+    Busy {
+        /// Plugin name.
+        plugin: String,
+        /// The pool's `max`.
+        max_instances: usize,
+        /// How long the call waited.
+        waited: Duration,
+    },
+
     /// The guest's `allocate` returned 0 (it could not allocate).
     #[error(
         "plugin `{plugin}` could not allocate {len} bytes for the input of `{function}`; raise the memory limit or send less data"
@@ -385,6 +398,7 @@ impl Error {
             Error::Instantiate { .. } => "instantiate",
             Error::FunctionNotFound { .. } => "function_not_found",
             Error::MemoryOutOfBounds { .. } => "memory_out_of_bounds",
+            Error::Busy { .. } => "busy",
             Error::GuestAllocFailed { .. } => "guest_alloc_failed",
             Error::InputTooLarge { .. } => "input_too_large",
             Error::OutputTooLarge { .. } => "output_too_large",
@@ -424,6 +438,7 @@ impl Error {
         !matches!(
             self,
             Error::Guest { .. }
+                | Error::Busy { .. }
                 | Error::FunctionNotFound { .. }
                 | Error::InputTooLarge { .. }
                 | Error::Json { .. }

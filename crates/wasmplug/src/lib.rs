@@ -49,6 +49,7 @@ mod limits;
 mod manifest;
 mod name;
 mod plugin;
+mod policy;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
@@ -60,4 +61,5 @@ pub use limits::Limits;
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
+pub use policy::{InstancePolicy, Isolation};
 pub use units::{ByteSize, parse_duration};

@@ -19,6 +19,10 @@
 //! fs = ["./data:/data:ro"]       # host paths are relative to this file's folder
 //! env = ["LOG_LEVEL=debug"]
 //! net = ["https://api.example.com"]
+//!
+//! [instances]                    # see `InstancePolicy`
+//! isolation = "per-call"         # or "reuse"
+//! max = 16
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -33,6 +37,7 @@ use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::name::PluginName;
+use crate::policy::InstancePolicy;
 
 /// File name of a manifest inside a plugin folder.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -66,6 +71,9 @@ pub struct Manifest {
     /// What the plugin may access outside its sandbox.
     #[serde(default)]
     pub capabilities: Capabilities,
+    /// Pooling and isolation of instances.
+    #[serde(default)]
+    pub instances: InstancePolicy,
 }
 
 impl Manifest {
@@ -92,7 +100,10 @@ impl Manifest {
     /// # Errors
     /// A message naming the bad key and its line.
     pub fn parse(text: &str) -> std::result::Result<Manifest, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        manifest.instances.validate()?;
+        Ok(manifest)
     }
 }
 

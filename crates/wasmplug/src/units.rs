@@ -106,6 +106,17 @@ pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dura
     parse_duration(&s).map(Some).map_err(de::Error::custom)
 }
 
+/// Serde helper for a required duration written as `"5s"`.
+pub(crate) fn de_duration_required<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_duration(&s).map_err(de::Error::custom)
+}
+
+/// Serde helper: writes a duration as `"5s"`.
+pub(crate) fn ser_duration_required<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&humantime::format_duration(*d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

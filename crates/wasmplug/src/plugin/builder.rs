@@ -12,6 +12,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
+use crate::policy::{InstancePolicy, Isolation};
 
 /// Loads plugins. By default it uses [`Engine::shared`], the manifest's limits (or
 /// [`Limits::default`] without a manifest) and the manifest's `[config]`.
@@ -30,6 +31,8 @@ pub struct PluginBuilder {
     engine: Option<Engine>,
     config: BTreeMap<String, String>,
     limits: Option<Limits>,
+    policy: Option<InstancePolicy>,
+    isolation: Option<Isolation>,
     /// Replaces the manifest's grants when set.
     capabilities: Option<Capabilities>,
     /// Added to the grants.
@@ -57,6 +60,18 @@ impl PluginBuilder {
     /// Replaces the limits (those of the manifest, or the defaults) entirely.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Replaces the instance policy (that of the manifest, or the default).
+    pub fn instances(mut self, policy: InstancePolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sets only the isolation mode, keeping the rest of the instance policy.
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = Some(isolation);
         self
     }
 
@@ -128,6 +143,7 @@ impl PluginBuilder {
         self.finish(
             &bytes,
             limits,
+            InstancePolicy::default(),
             Capabilities::default(),
             PluginSource::File(path.to_path_buf()),
             None,
@@ -143,6 +159,7 @@ impl PluginBuilder {
         self.finish(
             bytes,
             limits,
+            InstancePolicy::default(),
             Capabilities::default(),
             PluginSource::Bytes,
             None,
@@ -170,9 +187,11 @@ impl PluginBuilder {
         self.config = config;
         let expect = Some((manifest.name.to_string(), manifest.version.clone()));
         let caps = manifest.capabilities.clone();
+        let policy = manifest.instances.clone();
         self.finish(
             &bytes,
             limits,
+            policy,
             caps,
             PluginSource::Manifest(path.to_path_buf()),
             expect,
@@ -185,10 +204,15 @@ impl PluginBuilder {
         self,
         bytes: &[u8],
         limits: Limits,
+        declared_policy: InstancePolicy,
         declared: Capabilities,
         source: PluginSource,
         expect: Option<(String, semver::Version)>,
     ) -> Result<CompiledPlugin> {
+        let mut policy = self.policy.unwrap_or(declared_policy);
+        if let Some(isolation) = self.isolation {
+            policy.isolation = isolation;
+        }
         let mut capabilities = self.capabilities.unwrap_or(declared);
         capabilities.extend(self.extra);
         CompiledPlugin::compile(
@@ -199,6 +223,7 @@ impl PluginBuilder {
                     None => Engine::shared_for(&EngineConfig::for_limits(&limits))?,
                 },
                 limits,
+                policy,
                 capabilities,
                 config: self.config,
                 source,

@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostState;
 use crate::limits::Limits;
+use crate::policy::InstancePolicy;
 
 /// Where a plugin was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,7 @@ struct Inner {
     interface: PluginInterface,
     info: ModuleInfo,
     limits: Limits,
+    policy: InstancePolicy,
     capabilities: Capabilities,
     /// The guest's environment, resolved once from the grants.
     env: Vec<(String, String)>,
@@ -64,6 +66,7 @@ impl std::fmt::Debug for CompiledPlugin {
 pub(crate) struct CompileRequest {
     pub engine: Engine,
     pub limits: Limits,
+    pub policy: InstancePolicy,
     pub capabilities: Capabilities,
     pub config: BTreeMap<String, String>,
     pub source: PluginSource,
@@ -110,6 +113,7 @@ impl CompiledPlugin {
                     message: format!("{e:#}"),
                 })?;
         req.engine.check_limits(&req.limits)?;
+        req.policy.validate().map_err(Error::invalid_plugin)?;
         req.capabilities.validate()?;
         let env = req
             .capabilities
@@ -125,6 +129,7 @@ impl CompiledPlugin {
                 interface,
                 info,
                 limits: req.limits,
+                policy: req.policy,
                 capabilities: req.capabilities,
                 env,
                 config: req.config,
@@ -158,6 +163,11 @@ impl CompiledPlugin {
     /// The limits applied to this plugin's instances and calls.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// How instances are pooled and isolated.
+    pub fn policy(&self) -> &InstancePolicy {
+        &self.inner.policy
     }
 
     /// What the plugin is granted.

@@ -1,21 +1,23 @@
 //! [`Plugin`]: a loaded plugin, callable from any thread.
 //!
 //! A `Plugin` is a cheap, cloneable handle (`Send + Sync`) around a [`CompiledPlugin`] and
-//! a set of idle instances. A call takes an idle instance (or creates one from the compiled
-//! form), runs the ABI call protocol, and gives the instance back, unless the call trapped,
-//! timed out, hit a limit or broke the ABI: such an instance is dropped and the next call
-//! gets a fresh one, so no call ever observes another's broken state.
+//! a bounded pool of instances. A call takes an instance (a fresh one in `per-call`
+//! isolation, an idle one in `reuse`), runs the ABI call protocol, and gives the instance
+//! back, unless the call trapped, timed out, hit a limit or broke the ABI: such an instance is
+//! dropped, so no call ever observes another's broken state. When `instances.max` calls are
+//! in flight, the next waits up to `acquire_timeout`, then fails with [`Error::Busy`].
 
 mod builder;
 mod compiled;
 mod instance;
+mod pool;
 mod trap;
 
 pub use builder::PluginBuilder;
 pub use compiled::{CompiledPlugin, PluginSource};
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +26,7 @@ use crate::abi::PluginMeta;
 use crate::capability::Captured;
 use crate::error::{Error, Result};
 use instance::Instance;
+use pool::Pool;
 
 /// The result of [`Plugin::call_captured`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,7 +67,7 @@ pub struct Plugin {
 
 struct Inner {
     compiled: CompiledPlugin,
-    idle: Mutex<Vec<Instance>>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -90,17 +93,20 @@ impl Plugin {
         PluginBuilder::new()
     }
 
-    /// Creates a plugin from its compiled form. One instance is created right away (running
-    /// `_initialize` and `init`) so that a plugin whose `init` fails never loads.
+    /// Creates a plugin from its compiled form. `instances.min` instances (at least one)
+    /// are created right away, running `_initialize` and `init`, so that a plugin whose
+    /// `init` fails never loads.
     ///
     /// # Errors
     /// [`Error::Instantiate`], or the [`Error::Guest`] / [`Error::Trap`] of `init`.
     pub fn new(compiled: CompiledPlugin) -> Result<Plugin> {
-        let first = Instance::new(&compiled)?;
+        let warm = (0..compiled.policy().min.max(1))
+            .map(|_| Instance::new(&compiled))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Plugin {
             inner: Arc::new(Inner {
+                pool: Pool::new(warm),
                 compiled,
-                idle: Mutex::new(vec![first]),
             }),
         })
     }
@@ -135,27 +141,13 @@ impl Plugin {
                 function: function.to_string(),
                 available: functions.clone(),
             })?;
-        let idle = self
-            .inner
-            .idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
-        let mut instance = match idle {
-            Some(instance) => instance,
-            None => Instance::new(compiled)?,
-        };
+        let mut instance = self.inner.pool.acquire(compiled)?;
         let result = instance.call(compiled, index, input);
         let (stdout, stderr) = instance.take_stdio();
         log_stdio(compiled.name(), function, "stdout", &stdout);
         log_stdio(compiled.name(), function, "stderr", &stderr);
-        if !matches!(&result, Err(e) if e.poisons_instance()) {
-            self.inner
-                .idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(instance);
-        }
+        let usable = !matches!(&result, Err(e) if e.poisons_instance());
+        self.inner.pool.release(compiled.policy(), instance, usable);
         Ok(CallOutput {
             output: result?,
             stdout: stdout.data,
@@ -182,6 +174,28 @@ impl Plugin {
         let bytes = serde_json::to_vec(input).map_err(|e| json_err("input", e))?;
         let output = self.call(function, &bytes)?;
         serde_json::from_slice(&output).map_err(|e| json_err("output", e))
+    }
+
+    /// Like [`Plugin::call`], for async code: the call runs on tokio's blocking thread pool,
+    /// so neither the wasm execution nor the wait for a free instance blocks a runtime
+    /// thread.
+    ///
+    /// # Errors
+    /// As [`Plugin::call`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub async fn call_async(&self, function: &str, input: Vec<u8>) -> Result<Vec<u8>> {
+        let plugin = self.clone();
+        let function = function.to_string();
+        tokio::task::spawn_blocking(move || plugin.call(&function, &input))
+            .await
+            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+    }
+
+    /// `(live, idle)`: instances that exist (busy or idle), and those idle right now.
+    pub fn instance_counts(&self) -> (usize, usize) {
+        self.inner.pool.counts()
     }
 
     /// The plugin's metadata (name, version, description, author).

@@ -139,29 +139,6 @@ fn endless_loop_times_out_obeyed_and_violated() {
 }
 
 #[test]
-fn instance_is_reused_after_success_and_replaced_after_a_trap() {
-    let plugin = misbehave();
-    assert_eq!(plugin.call("count", b"").unwrap(), 1u32.to_le_bytes());
-    assert_eq!(
-        plugin.call("count", b"").unwrap(),
-        2u32.to_le_bytes(),
-        "same instance"
-    );
-    assert!(plugin.call("trap", b"").is_err());
-    assert_eq!(
-        plugin.call("count", b"").unwrap(),
-        1u32.to_le_bytes(),
-        "fresh instance after the trap"
-    );
-    assert!(plugin.call("oob_ptr", b"").is_err());
-    assert_eq!(
-        plugin.call("count", b"").unwrap(),
-        1u32.to_le_bytes(),
-        "fresh instance after an ABI violation"
-    );
-}
-
-#[test]
 fn output_over_max_output_is_refused_before_copying() {
     let limits = Limits {
         max_output: ByteSize::mib(1),

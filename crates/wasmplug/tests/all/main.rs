@@ -11,4 +11,5 @@ mod capabilities;
 mod guest_errors;
 mod load;
 mod pdk_guests;
+mod pool;
 mod wat_plugin;
