@@ -13,7 +13,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     if !attr.is_empty() {
         return Err(syn::Error::new_spanned(
             attr,
-            "`#[plugin_fn]` takes no arguments: the plugin function is named after the Rust function",
+            "`#[plugin_fn]` takes no arguments: the export is named after the function",
         ));
     }
     let func = match syn::parse2::<Item>(item)? {

@@ -9,11 +9,13 @@
 //! - the [`wasmtime::Linker`] with the wasmplug host functions and WASI, built once.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use wasmtime::Linker;
 
+use crate::cache::CacheOutcome;
 use crate::epoch::EpochClock;
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -29,6 +31,48 @@ pub struct EngineConfig {
     pub fuel: bool,
     /// Maximum wasm stack of one call, in bytes. By default 512 KiB.
     pub max_wasm_stack: usize,
+    /// Pre-reserved instance slots (wasmtime's pooling allocator), which make creating an
+    /// instance cheap enough for `per-call` isolation. `None` allocates on demand. By
+    /// default `Some(PoolingConfig::default())`.
+    pub pooling: Option<PoolingConfig>,
+    /// Directory of the compiled-module cache; `None` (the default) compiles every time.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Sizing of the pooling allocator. Each slot reserves address space, not memory:
+///
+/// - a table slot reserves `table_elements` × 8 bytes (8 MiB by default, 4 GiB for 512);
+/// - a linear-memory slot reserves 4 GiB (so 32-bit wasm needs no bounds checks) plus a
+///   32 MiB guard region; `total_instances = 512` therefore reserves about
+///   512 × 4.03 GiB ≈ 2 TiB of virtual address space per engine, out of the 128 TiB a
+///   64-bit Linux process has. Physical memory is used only for pages a guest touches,
+///   and is bounded per instance by `Limits::memory`;
+/// - memory images are mapped copy-on-write, so a new instance shares the module's
+///   initial data pages until it writes to them;
+/// - when a slot is reused, its first `keep_resident` bytes are zeroed in place instead of
+///   being returned to the kernel: cheaper for the small heaps most plugins touch, at the
+///   cost of keeping up to `keep_resident` bytes resident per idle slot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolingConfig {
+    /// Instances (and memories, and tables) that can exist at once across all plugins of
+    /// the engine. By default 512.
+    pub total_instances: u32,
+    /// Bytes of each memory and table slot kept resident between uses. By default 1 MiB.
+    pub keep_resident: usize,
+    /// Most elements one table can hold (each slot reserves 8 bytes per element of
+    /// address space: 8 MiB by default). Growth past it fails like growth past
+    /// `Limits::memory`. By default 1 Mi elements.
+    pub table_elements: usize,
+}
+
+impl Default for PoolingConfig {
+    fn default() -> Self {
+        PoolingConfig {
+            total_instances: 512,
+            keep_resident: 1024 * 1024,
+            table_elements: 1 << 20,
+        }
+    }
 }
 
 impl EngineConfig {
@@ -38,6 +82,7 @@ impl EngineConfig {
         EngineConfig {
             fuel: limits.fuel.is_some(),
             max_wasm_stack: usize::try_from(limits.stack.bytes()).unwrap_or(usize::MAX),
+            ..EngineConfig::default()
         }
     }
 }
@@ -47,6 +92,8 @@ impl Default for EngineConfig {
         EngineConfig {
             fuel: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            pooling: Some(PoolingConfig::default()),
+            cache_dir: None,
         }
     }
 }
@@ -92,6 +139,16 @@ impl Engine {
         wt.epoch_interruption(true)
             .consume_fuel(config.fuel)
             .max_wasm_stack(config.max_wasm_stack);
+        if let Some(pooling) = &config.pooling {
+            let mut pool = wasmtime::PoolingAllocationConfig::new();
+            pool.total_core_instances(pooling.total_instances)
+                .total_memories(pooling.total_instances)
+                .total_tables(pooling.total_instances)
+                .linear_memory_keep_resident(pooling.keep_resident)
+                .table_keep_resident(pooling.keep_resident)
+                .table_elements(pooling.table_elements);
+            wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
         let wasmtime = wasmtime::Engine::new(&wt).map_err(engine_err)?;
         let linker = crate::host::linker(&wasmtime).map_err(engine_err)?;
         let clock = EpochClock::start(wasmtime.clone()).map_err(|e| Error::Engine {
@@ -170,6 +227,20 @@ impl Engine {
 
     pub(crate) fn linker(&self) -> &Linker<HostState> {
         &self.inner.linker
+    }
+
+    /// Compiles `bytes` (whose sha256 is `sha256`), through the module cache if configured.
+    pub(crate) fn compile(
+        &self,
+        bytes: &[u8],
+        sha256: &[u8; 32],
+    ) -> wasmtime::Result<(wasmtime::Module, CacheOutcome)> {
+        crate::cache::compile(
+            &self.inner.wasmtime,
+            self.inner.config.cache_dir.as_deref(),
+            bytes,
+            sha256,
+        )
     }
 
     /// Epoch ticks from now until a call armed now with `timeout` must stop.

@@ -28,6 +28,7 @@ impl HostState {
     /// State for a new instance with exactly the granted capabilities.
     pub(crate) fn new(
         limits: &Limits,
+        max_table_elements: Option<usize>,
         caps: &Capabilities,
         env: &[(String, String)],
     ) -> Result<HostState> {
@@ -37,7 +38,7 @@ impl HostState {
         let wasi = caps.wasi_builder(env, &stdout, &stderr)?.build_p1();
         Ok(HostState {
             wasi,
-            memory: MemoryAccountant::new(limits.memory),
+            memory: MemoryAccountant::new(limits.memory, max_table_elements),
             guest_error: None,
             stdout,
             stderr,

@@ -40,6 +40,7 @@
 //!   `docs/security.md` for the sandbox model.
 
 pub mod abi;
+mod cache;
 mod capability;
 mod engine;
 mod epoch;
@@ -53,8 +54,9 @@ mod policy;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
+pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
-pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig};
+pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
 pub use limits::Limits;

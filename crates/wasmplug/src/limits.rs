@@ -75,6 +75,8 @@ impl Default for Limits {
 #[derive(Debug)]
 pub(crate) struct MemoryAccountant {
     limit: u64,
+    /// Most elements of one table (the engine's pool slot size), if bounded.
+    max_table_elements: Option<usize>,
     /// Bytes currently reserved by memories and tables.
     used: u64,
     /// Total size the guest tried to reach when growth was first refused.
@@ -82,9 +84,10 @@ pub(crate) struct MemoryAccountant {
 }
 
 impl MemoryAccountant {
-    pub(crate) fn new(limit: ByteSize) -> Self {
+    pub(crate) fn new(limit: ByteSize, max_table_elements: Option<usize>) -> Self {
         MemoryAccountant {
             limit: limit.bytes(),
+            max_table_elements,
             used: 0,
             refused: None,
         }
@@ -130,10 +133,19 @@ impl wasmtime::ResourceLimiter for MemoryAccountant {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(self.grow(
+        let (current, desired_bytes) = (
             current as u64 * TABLE_ELEMENT_BYTES,
             desired as u64 * TABLE_ELEMENT_BYTES,
-        ))
+        );
+        if self.max_table_elements.is_some_and(|max| desired > max) {
+            let attempted = self
+                .used
+                .saturating_sub(current)
+                .saturating_add(desired_bytes);
+            self.refused.get_or_insert(attempted);
+            return Ok(false);
+        }
+        Ok(self.grow(current, desired_bytes))
     }
 
     fn instances(&self) -> usize {
@@ -147,7 +159,7 @@ mod tests {
 
     #[test]
     fn accountant_counts_memories_and_tables_together() {
-        let mut acc = MemoryAccountant::new(ByteSize(1000));
+        let mut acc = MemoryAccountant::new(ByteSize(1000), None);
         assert!(acc.grow(0, 600), "first memory fits");
         assert!(acc.grow(0, 300), "table fits next to it");
         assert!(
@@ -159,6 +171,15 @@ mod tests {
         assert_eq!(acc.refused(), Some(1100), "the first refusal is kept");
         acc.reset_refusal();
         assert_eq!(acc.refused(), None);
+    }
+
+    #[test]
+    fn table_growth_past_the_pool_slot_is_refused_like_the_limit() {
+        use wasmtime::ResourceLimiter;
+        let mut acc = MemoryAccountant::new(ByteSize::mib(64), Some(100));
+        assert!(acc.table_growing(0, 100, None).unwrap());
+        assert!(!acc.table_growing(100, 101, None).unwrap());
+        assert_eq!(acc.refused(), Some(808));
     }
 
     #[test]

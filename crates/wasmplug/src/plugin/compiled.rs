@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::InstancePre;
 
 use crate::abi::{ModuleInfo, PluginInterface, PluginMeta};
+use crate::cache::CacheOutcome;
 use crate::capability::Capabilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -50,6 +51,7 @@ struct Inner {
     init_config: Vec<u8>,
     source: PluginSource,
     sha256: String,
+    cache: CacheOutcome,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -97,13 +99,15 @@ impl CompiledPlugin {
                 )));
             }
         }
-        let module = wasmtime::Module::new(req.engine.wasmtime(), bytes).map_err(|e| {
-            Error::InvalidWasm {
-                section: None,
-                offset: None,
-                message: format!("{e:#}"),
-            }
-        })?;
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let (module, cache) =
+            req.engine
+                .compile(bytes, &sha256)
+                .map_err(|e| Error::InvalidWasm {
+                    section: None,
+                    offset: None,
+                    message: format!("{e:#}"),
+                })?;
         let instance_pre =
             req.engine
                 .linker()
@@ -135,7 +139,8 @@ impl CompiledPlugin {
                 config: req.config,
                 init_config,
                 source: req.source,
-                sha256: hex::encode(Sha256::digest(bytes)),
+                sha256: hex::encode(sha256),
+                cache,
             }),
         })
     }
@@ -187,6 +192,11 @@ impl CompiledPlugin {
     /// Where the plugin came from.
     pub fn source(&self) -> &PluginSource {
         &self.inner.source
+    }
+
+    /// Whether compilation was served by the compiled-module cache.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.inner.cache
     }
 
     /// Lowercase hex sha256 of the (binary) module.

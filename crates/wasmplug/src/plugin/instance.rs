@@ -30,7 +30,9 @@ impl Instance {
     /// Instantiates `compiled`, runs `_initialize` and `init`.
     pub(crate) fn new(compiled: &CompiledPlugin) -> Result<Instance> {
         let limits = compiled.limits();
-        let state = HostState::new(limits, compiled.capabilities(), compiled.env())?;
+        let engine = compiled.engine().config();
+        let max_table = engine.pooling.as_ref().map(|p| p.table_elements);
+        let state = HostState::new(limits, max_table, compiled.capabilities(), compiled.env())?;
         let mut store = Store::new(compiled.engine().wasmtime(), state);
         store.limiter(|s| &mut s.memory);
         if compiled.engine().config().fuel {

@@ -7,6 +7,7 @@
 mod support;
 
 mod abi_errors;
+mod cache;
 mod capabilities;
 mod guest_errors;
 mod load;

@@ -1,0 +1,53 @@
+;; Hostile: floods stdout (`stdout`) or stderr (`stderr`) with 100 MiB of 'A' through
+;; `fd_write`, 64 KiB per call from one buffer, then returns "done". Input: optionally the
+;; number of bytes to write (u32 LE) instead of 100 MiB.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasmplug" "set_error" (func $set_error (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  ;; Bump allocator as in tests/guests/wat/echo.wat: grows memory when a request does not fit.
+  (global $heap (mut i32) (i32.const 1024))
+  (func $allocate (export "allocate") (param $len i32) (result i32)
+    (local $ptr i32) (local $end i32) (local $pages i32)
+    (local.set $ptr (global.get $heap))
+    (local.set $end (i32.add (local.get $ptr) (local.get $len)))
+    (local.set $pages (i32.shr_u (i32.add (local.get $end) (i32.const 65535)) (i32.const 16)))
+    (if (i32.gt_u (local.get $pages) (memory.size))
+      (then
+        (if (i32.eq (memory.grow (i32.sub (local.get $pages) (memory.size))) (i32.const -1))
+          (then (return (i32.const 0))))))
+    (global.set $heap (local.get $end))
+    (local.get $ptr))
+  (func (export "deallocate") (param $ptr i32) (param $len i32))
+  (func $flood (param $fd i32) (param $ptr i32) (param $len i32) (result i64)
+    (local $total i32) (local $written i32) (local $chunk i32) (local $errno i32)
+    (local.set $total (i32.const 104857600))
+    (if (i32.eq (local.get $len) (i32.const 4)) (then (local.set $total (i32.load (local.get $ptr)))))
+    ;; the 64 KiB buffer at 64 KiB; one iovec at 8, count at 16
+    (memory.fill (i32.const 65536) (i32.const 65) (i32.const 65536))
+    (i32.store (i32.const 8) (i32.const 65536))
+    (block $done
+      (loop $more
+        (br_if $done (i32.ge_u (local.get $written) (local.get $total)))
+        (local.set $chunk (i32.sub (local.get $total) (local.get $written)))
+        (if (i32.gt_u (local.get $chunk) (i32.const 65536)) (then (local.set $chunk (i32.const 65536))))
+        (i32.store (i32.const 12) (local.get $chunk))
+        (local.set $errno (call $fd_write (local.get $fd) (i32.const 8) (i32.const 1) (i32.const 16)))
+        (if (local.get $errno)
+          (then (call $set_error (i32.const 256) (i32.const 8) (local.get $errno)) (return (i64.const 0))))
+        (if (i32.eqz (i32.load (i32.const 16)))
+          (then (call $set_error (i32.const 272) (i32.const 11) (i32.const 0)) (return (i64.const 0))))
+        (local.set $written (i32.add (local.get $written) (i32.load (i32.const 16))))
+        (br $more)))
+    (i64.const 0x0000012000000004))
+  (func (export "stdout") (param $ptr i32) (param $len i32) (result i64)
+    (call $flood (i32.const 1) (local.get $ptr) (local.get $len)))
+  (func (export "stderr") (param $ptr i32) (param $len i32) (result i64)
+    (call $flood (i32.const 2) (local.get $ptr) (local.get $len)))
+  (data (i32.const 256) "fd_write")
+  (data (i32.const 272) "short write")
+  (data (i32.const 288) "done")
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{\"name\":\"hostile-stdout-flood\",\"version\":\"0.1.0\"}")
+  (@custom "wasmplug.functions" "stdout\nstderr\n")
+)
