@@ -38,9 +38,16 @@ fn wat(name: &str) -> String {
         .to_string()
 }
 
+/// A compiled-module cache directory for this test run (not the user's ~/.cache).
+fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn wasmplug(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmplug"))
         .args(args)
+        .env("WASMPLUG_CACHE_DIR", cache_dir())
         .current_dir(root())
         .stdin(Stdio::null())
         .output()
@@ -442,4 +449,40 @@ fn inspect_shows_the_effective_grants_and_limits() {
     assert_eq!(v["limits"]["memory"], 8 * 1024 * 1024);
     assert_eq!(v["limits"]["timeout"], "5s");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-value"));
+}
+
+#[test]
+fn second_run_loads_from_the_compiled_module_cache() {
+    built();
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+            .args([
+                "run",
+                "examples/plugins/greet/plugin.toml",
+                "greet",
+                "-i",
+                "cache",
+            ])
+            .current_dir(root())
+            .env("WASMPLUG_CACHE_DIR", dir.path())
+            .env("WASMPLUG_LOG", "wasmplug=debug")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.stdout, b"Hello, cache!");
+    assert!(stderr(&first).contains("cache=Miss"), "{}", stderr(&first));
+    let second = run();
+    assert_eq!(second.stdout, b"Hello, cache!");
+    assert!(stderr(&second).contains("cache=Hit"), "{}", stderr(&second));
+    let uncached = wasmplug(&[
+        "run",
+        "examples/plugins/greet/plugin.toml",
+        "greet",
+        "-i",
+        "x",
+        "--no-cache",
+    ]);
+    assert_eq!(uncached.stdout, b"Hello, x!");
 }

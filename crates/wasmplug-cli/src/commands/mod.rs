@@ -1,6 +1,7 @@
 //! One module per subcommand, each with `execute(self) -> anyhow::Result<()>`.
 
 mod inspect;
+mod progress;
 mod run;
 mod sandbox;
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::progress::with_spinner;
 use super::sandbox::SandboxArgs;
 use crate::exit;
 
@@ -34,12 +35,14 @@ impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
         let input = self.read_input()?;
-        let plugin = self
-            .sandbox
-            .builder(&self.plugin)
-            .and_then(|b| b.load(&self.plugin))
-            .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
-            .map_err(exit::load)?;
+        let label = format!("loading {}", self.plugin.display());
+        let plugin = with_spinner(&label, || {
+            self.sandbox
+                .builder(&self.plugin)
+                .and_then(|b| b.load(&self.plugin))
+        })
+        .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
+        .map_err(exit::load)?;
         let result = plugin
             .call_captured(&self.function, &input)
             .with_context(|| format!("call to `{}` failed", self.function))

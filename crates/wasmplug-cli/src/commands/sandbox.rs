@@ -1,7 +1,7 @@
 //! Sandbox flags shared by `run` and `inspect`: grants and limits that add to (or override)
 //! what the manifest says.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use wasmplug::{
     ByteSize, Capabilities, EnvGrant, FsMount, Limits, Manifest, NetPattern, PluginBuilder,
@@ -28,6 +28,13 @@ pub struct SandboxArgs {
     /// Instruction budget per call (enables fuel metering).
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
+    /// Directory of the compiled-module cache [default: $WASMPLUG_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/wasmplug, else ~/.cache/wasmplug].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile without reading or writing the compiled-module cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Extra configuration for the plugin's `init`, as KEY=VALUE (repeatable).
     #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     config: Vec<(String, String)>,
@@ -72,6 +79,9 @@ impl SandboxArgs {
             Limits::default()
         };
         let mut builder = PluginBuilder::new().limits(self.limits(base));
+        if let Some(dir) = self.cache_dir() {
+            builder = builder.cache_dir(dir);
+        }
         for mount in &self.allow_fs {
             builder = builder.allow_fs(mount.clone());
         }
@@ -85,6 +95,28 @@ impl SandboxArgs {
             builder = builder.config(key, value);
         }
         Ok(builder)
+    }
+}
+
+/// Environment variable naming the compiled-module cache directory.
+pub const CACHE_DIR_ENV: &str = "WASMPLUG_CACHE_DIR";
+
+impl SandboxArgs {
+    /// The cache directory to use, if any.
+    fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        let env = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        self.cache_dir
+            .clone()
+            .or_else(|| env(CACHE_DIR_ENV))
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("wasmplug")))
+            .or_else(|| env("HOME").map(|d| d.join(".cache/wasmplug")))
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`PluginBuilder`]: how an application loads a plugin.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -33,6 +33,7 @@ pub struct PluginBuilder {
     limits: Option<Limits>,
     policy: Option<InstancePolicy>,
     isolation: Option<Isolation>,
+    cache_dir: Option<PathBuf>,
     /// Replaces the manifest's grants when set.
     capabilities: Option<Capabilities>,
     /// Added to the grants.
@@ -60,6 +61,14 @@ impl PluginBuilder {
     /// Replaces the limits (those of the manifest, or the defaults) entirely.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Caches compiled modules in `dir` (see [`EngineConfig::cache_dir`]). Applies when the
+    /// builder picks the shared engine, not to an engine given with
+    /// [`PluginBuilder::engine`].
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
         self
     }
 
@@ -220,7 +229,10 @@ impl PluginBuilder {
             CompileRequest {
                 engine: match self.engine {
                     Some(engine) => engine,
-                    None => Engine::shared_for(&EngineConfig::for_limits(&limits))?,
+                    None => Engine::shared_for(&EngineConfig {
+                        cache_dir: self.cache_dir,
+                        ..EngineConfig::for_limits(&limits)
+                    })?,
                 },
                 limits,
                 policy,

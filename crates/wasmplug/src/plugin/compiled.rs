@@ -99,6 +99,7 @@ impl CompiledPlugin {
                 )));
             }
         }
+        let started = std::time::Instant::now();
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let (module, cache) =
             req.engine
@@ -125,6 +126,12 @@ impl CompiledPlugin {
             .iter()
             .filter_map(|g| g.resolve())
             .collect();
+        tracing::debug!(
+            plugin = %interface.meta.name,
+            cache = ?cache,
+            elapsed = ?started.elapsed(),
+            "compiled module"
+        );
         let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
