@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the host workspace's tests (which build the
-# wasm guests), and the guests' own unit tests. Installs the wasm32-wasip1 target if needed.
+# The whole test suite: formatting, lints, the guests' own unit tests, and the host
+# workspace's tests (which build the wasm guests). Installs the wasm32-wasip1 target if
+# needed. Ends with one summary line: "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 
 step "guests (wasm32-wasip1)"
@@ -16,10 +19,14 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 
-step "cargo test (host workspace)"
-cargo test --locked --workspace
-
 step "cargo test (guest workspaces, native)"
 for ws in examples/plugins tests/guests/rust; do
-    cargo test --locked --quiet --manifest-path "$ws/Cargo.toml" --target-dir target/guests
+    cargo test --locked --quiet --manifest-path "$ws/Cargo.toml" --target-dir target/guests 2>&1 | tee -a "$LOG"
 done
+
+step "cargo test (host workspace)"
+cargo test --locked --workspace 2>&1 | tee -a "$LOG"
+
+# Sum the per-binary "test result" lines (set -o pipefail already failed the run on error).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\n%d passed, %d failed\n", p, f }' "$LOG"
