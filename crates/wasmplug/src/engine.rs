@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use wasmtime::Linker;
 
@@ -241,11 +240,6 @@ impl Engine {
             bytes,
             sha256,
         )
-    }
-
-    /// Epoch ticks from now until a call armed now with `timeout` must stop.
-    pub(crate) fn deadline_ticks(&self, timeout: Duration) -> u64 {
-        self.inner.clock.deadline_ticks(timeout)
     }
 }
 

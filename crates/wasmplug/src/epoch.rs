@@ -3,8 +3,10 @@
 //!
 //! The ticker counts ticks it has *delivered* (`done`) against ticks *due* since it started.
 //! A late wake-up (a loaded machine) delivers the missing ticks at once, so deadlines do not
-//! stretch; and a deadline armed while the ticker lags adds the lag, so the catch-up burst
-//! does not fire it early. Deadlines are therefore accurate to about one tick either way.
+//! stretch. A catch-up burst could make a deadline armed during the lag fire early, so the
+//! epoch only *triggers* a check: the store's deadline callback (`plugin::instance`) compares
+//! the call's real elapsed time with its timeout and extends the deadline when it is not yet
+//! due. Arming a deadline reads no clock beyond the call's start time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,7 +37,7 @@ impl EpochClock {
             .spawn(move || {
                 while !ticker.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(EPOCH_TICK);
-                    let due = ticker.due();
+                    let due = (ticker.start.elapsed().as_nanos() / EPOCH_TICK.as_nanos()) as u64;
                     while ticker.done.load(Ordering::Relaxed) < due {
                         engine.increment_epoch();
                         ticker.done.fetch_add(1, Ordering::Release);
@@ -45,26 +47,15 @@ impl EpochClock {
         Ok(clock)
     }
 
-    fn due(&self) -> u64 {
-        (self.start.elapsed().as_nanos() / EPOCH_TICK.as_nanos()) as u64
-    }
-
     /// Asks the ticker thread to finish.
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
-
-    /// Ticks beyond the current epoch after which a call armed now with `timeout` must stop:
-    /// the timeout rounded up, plus one tick so it never fires early, plus the ticks the
-    /// ticker still owes.
-    pub(crate) fn deadline_ticks(&self, timeout: Duration) -> u64 {
-        let lag = self.due().saturating_sub(self.done.load(Ordering::Acquire));
-        timeout_ticks(timeout).saturating_add(lag)
-    }
 }
 
-/// `timeout` in ticks, rounded up, plus one.
-fn timeout_ticks(timeout: Duration) -> u64 {
+/// `timeout` in ticks, rounded up, plus one (so a deadline never fires before `timeout`
+/// because the call started just before a tick).
+pub(crate) fn timeout_ticks(timeout: Duration) -> u64 {
     let ticks = timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
     u64::try_from(ticks).unwrap_or(u64::MAX).saturating_add(1)
 }
@@ -79,19 +70,5 @@ mod tests {
         assert_eq!(timeout_ticks(Duration::from_micros(1)), 2);
         assert_eq!(timeout_ticks(Duration::from_secs(1)), 1001);
         assert_eq!(timeout_ticks(Duration::MAX), u64::MAX);
-    }
-
-    #[test]
-    fn lag_is_added_to_the_deadline() {
-        let clock = EpochClock {
-            start: Instant::now() - Duration::from_millis(50),
-            done: AtomicU64::new(40),
-            stop: AtomicBool::new(true),
-        };
-        let ticks = clock.deadline_ticks(Duration::from_millis(100));
-        assert!(
-            (111..=115).contains(&ticks),
-            "101 + ~10 owed ticks, got {ticks}"
-        );
     }
 }

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -16,7 +17,15 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 /// One capped output stream (clone = same buffer).
 #[derive(Debug, Clone)]
 pub(crate) struct Capture {
-    inner: Arc<Mutex<Buffer>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// Set by every write, so that draining an untouched stream after a call costs one
+    /// atomic load instead of a lock.
+    written: AtomicBool,
+    buffer: Mutex<Buffer>,
 }
 
 #[derive(Debug, Default)]
@@ -36,18 +45,22 @@ pub(crate) struct Captured {
 impl Capture {
     pub(crate) fn new(cap: usize) -> Self {
         Capture {
-            inner: Arc::new(Mutex::new(Buffer {
-                cap,
-                ..Buffer::default()
-            })),
+            inner: Arc::new(Shared {
+                written: AtomicBool::new(false),
+                buffer: Mutex::new(Buffer {
+                    cap,
+                    ..Buffer::default()
+                }),
+            }),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.buffer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn push(&self, bytes: &[u8]) {
+        self.inner.written.store(true, Ordering::Release);
         let mut b = self.lock();
         let room = b.cap.saturating_sub(b.data.len());
         let kept = bytes.len().min(room);
@@ -57,6 +70,9 @@ impl Capture {
 
     /// Takes what was captured since the last call, leaving the buffer empty.
     pub(crate) fn take(&self) -> Captured {
+        if !self.inner.written.swap(false, Ordering::Acquire) {
+            return Captured::default();
+        }
         let mut b = self.lock();
         if b.data.is_empty() && b.dropped == 0 {
             return Captured::default();

@@ -52,6 +52,7 @@ struct Inner {
     source: PluginSource,
     sha256: String,
     cache: CacheOutcome,
+    deadline_ticks: u64,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -132,6 +133,10 @@ impl CompiledPlugin {
             elapsed = ?started.elapsed(),
             "compiled module"
         );
+        let deadline_ticks = req
+            .limits
+            .timeout
+            .map_or(u64::MAX / 2, crate::epoch::timeout_ticks);
         let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
@@ -148,6 +153,7 @@ impl CompiledPlugin {
                 source: req.source,
                 sha256: hex::encode(sha256),
                 cache,
+                deadline_ticks,
             }),
         })
     }
@@ -175,6 +181,11 @@ impl CompiledPlugin {
     /// The limits applied to this plugin's instances and calls.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// Epoch ticks of the deadline armed for each call (computed once).
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        self.inner.deadline_ticks
     }
 
     /// How instances are pooled and isolated.

@@ -6,12 +6,13 @@
 
 use std::time::Instant;
 
-use wasmtime::{Memory, Store, TypedFunc};
+use wasmtime::{Memory, Store, TypedFunc, UpdateDeadline};
 
 use super::compiled::CompiledPlugin;
 use super::trap::{CallFacts, classify};
 use crate::abi::{self, memory};
 use crate::capability::Captured;
+use crate::epoch::timeout_ticks;
 use crate::error::{Error, Result};
 use crate::host::HostState;
 
@@ -40,13 +41,23 @@ impl Instance {
                 .set_fuel(u64::MAX)
                 .map_err(|e| instantiate_err(compiled, e))?;
         }
+        // The epoch only triggers a check: the call's real elapsed time decides (see
+        // `crate::epoch`), so a catch-up burst of ticks never ends a call early.
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            let Some(timeout) = state.call_timeout else {
+                return Ok(UpdateDeadline::Continue(u64::MAX / 2));
+            };
+            let elapsed = state.call_started.elapsed();
+            Ok(match timeout.checked_sub(elapsed) {
+                Some(left) if !left.is_zero() => UpdateDeadline::Continue(timeout_ticks(left)),
+                _ => UpdateDeadline::Interrupt,
+            })
+        });
         // Instantiation runs the start function and data initialisers: keep it under the
         // deadline too.
-        store.set_epoch_deadline(
-            compiled
-                .engine()
-                .deadline_ticks(limits.timeout.unwrap_or(NO_DEADLINE)),
-        );
+        store.data_mut().call_started = Instant::now();
+        store.set_epoch_deadline(compiled.deadline_ticks());
         let instance = compiled.instance_pre().instantiate(&mut store).map_err(|e| {
             match store.data().memory.refused() {
                 Some(attempted) => Error::Instantiate {
@@ -213,20 +224,19 @@ impl Instance {
     /// the call runs (allocate, the function, deallocate).
     fn arm(&mut self, compiled: &CompiledPlugin) -> Result<Instant> {
         let limits = compiled.limits();
-        self.store.set_epoch_deadline(
-            compiled
-                .engine()
-                .deadline_ticks(limits.timeout.unwrap_or(NO_DEADLINE)),
-        );
+        let start = Instant::now();
+        self.store.set_epoch_deadline(compiled.deadline_ticks());
         if compiled.engine().config().fuel {
             let budget = limits.fuel.unwrap_or(u64::MAX);
             self.store
                 .set_fuel(budget)
                 .map_err(|e| instantiate_err(compiled, e))?;
         }
-        self.store.data_mut().memory.reset_refusal();
-        self.store.data_mut().guest_error = None;
-        Ok(Instant::now())
+        let state = self.store.data_mut();
+        state.memory.reset_refusal();
+        state.guest_error = None;
+        state.call_started = start;
+        Ok(start)
     }
 
     /// Runs `f` (part of the call armed at `start`) and maps failures to typed errors.
@@ -257,9 +267,6 @@ impl Instance {
         })
     }
 }
-
-/// Deadline used when a plugin has no timeout: about a year.
-const NO_DEADLINE: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
 
 fn instantiate_err(compiled: &CompiledPlugin, e: wasmtime::Error) -> Error {
     Error::Instantiate {

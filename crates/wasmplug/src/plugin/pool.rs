@@ -46,7 +46,7 @@ impl Pool {
     /// one to come back.
     pub(crate) fn acquire(&self, compiled: &CompiledPlugin) -> Result<Instance> {
         let policy = compiled.policy();
-        let deadline = Instant::now() + policy.acquire_timeout;
+        let mut deadline = None;
         let mut state = self.lock();
         loop {
             if let Some(instance) = state.idle.pop() {
@@ -57,7 +57,9 @@ impl Pool {
                 drop(state);
                 return Instance::new(compiled).inspect_err(|_| self.forget_one());
             }
+            // Only a call that has to wait reads the clock.
             let now = Instant::now();
+            let deadline = *deadline.get_or_insert(now + policy.acquire_timeout);
             if now >= deadline {
                 return Err(Error::Busy {
                     plugin: compiled.name().to_string(),
