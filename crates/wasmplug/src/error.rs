@@ -275,6 +275,51 @@ pub enum Error {
         consumed: u64,
     },
 
+    /// No plugin of that name is loaded in the registry.
+    #[error("no plugin named `{name}` is loaded; check the name or the plugin directory")]
+    PluginNotFound {
+        /// The requested name.
+        name: String,
+    },
+
+    /// The requested version of a plugin is not loaded.
+    #[error("plugin `{name}` has no loaded version `{version}`; loaded: {}", loaded.join(", "))]
+    VersionNotFound {
+        /// Plugin name.
+        name: String,
+        /// The requested version.
+        version: String,
+        /// The loaded versions.
+        loaded: Vec<String>,
+    },
+
+    /// Every loaded version of the plugin has weight 0, so no call can be routed.
+    #[error("plugin `{name}` has no version with a non-zero weight; set weights or roll back")]
+    NoRoute {
+        /// Plugin name.
+        name: String,
+    },
+
+    /// The version's circuit breaker is open: recent calls kept failing.
+    #[error("circuit open for `{plugin}` {version} after repeated failures; retry in {retry_after:?}")]
+    CircuitOpen {
+        /// Plugin name.
+        plugin: String,
+        /// The version.
+        version: String,
+        /// When a probe call will be allowed.
+        retry_after: Duration,
+    },
+
+    /// A new version asks for capabilities the running version does not have.
+    #[error("new version of `{plugin}` asks for more than the running one ({}); refused (allow escalations in the registry config to accept)", added.join(", "))]
+    CapabilityEscalation {
+        /// Plugin name.
+        plugin: String,
+        /// The grants it adds.
+        added: Vec<String>,
+    },
+
     /// JSON (de)serialisation failed in [`crate::Plugin::call_json`].
     #[error("JSON {direction} for `{function}` failed: {source}")]
     Json {
@@ -408,6 +453,11 @@ impl Error {
             Error::MemoryLimit { .. } => "memory_limit",
             Error::OutOfFuel { .. } => "out_of_fuel",
             Error::Json { .. } => "json",
+            Error::PluginNotFound { .. } => "plugin_not_found",
+            Error::VersionNotFound { .. } => "version_not_found",
+            Error::NoRoute { .. } => "no_route",
+            Error::CircuitOpen { .. } => "circuit_open",
+            Error::CapabilityEscalation { .. } => "capability_escalation",
             Error::Engine { .. } => "engine",
         }
     }
@@ -427,6 +477,7 @@ impl Error {
                 | Error::AbiVersionMismatch { .. }
                 | Error::InvalidPlugin { .. }
                 | Error::Capability { .. }
+                | Error::CapabilityEscalation { .. }
                 | Error::Instantiate { .. }
                 | Error::Engine { .. }
         )
@@ -442,6 +493,23 @@ impl Error {
                 | Error::FunctionNotFound { .. }
                 | Error::InputTooLarge { .. }
                 | Error::Json { .. }
+        )
+    }
+
+    /// Whether this error counts against the plugin version that produced it (for circuit
+    /// breakers and canary rollback): faults of the guest and error values it returned, but
+    /// not backpressure, unknown functions, oversized input or an open breaker.
+    pub fn counts_against_plugin(&self) -> bool {
+        !matches!(
+            self,
+            Error::Busy { .. }
+                | Error::FunctionNotFound { .. }
+                | Error::InputTooLarge { .. }
+                | Error::Json { .. }
+                | Error::CircuitOpen { .. }
+                | Error::PluginNotFound { .. }
+                | Error::VersionNotFound { .. }
+                | Error::NoRoute { .. }
         )
     }
 

@@ -38,8 +38,12 @@
 //! - [`Capabilities`]: deny-by-default grants of directories ([`FsMount`]), environment
 //!   variables ([`EnvGrant`]) and outbound destinations ([`NetPattern`]). See
 //!   `docs/security.md` for the sandbox model.
+//! - [`Registry`]: named plugins with versions, weighted / sticky / pinned routing, circuit
+//!   breakers, automatic canary rollback, metrics (through the `metrics` facade) and hot
+//!   reload of a plugin directory ([`Registry::watch`]).
 
 pub mod abi;
+mod breaker;
 mod cache;
 mod capability;
 mod engine;
@@ -48,12 +52,15 @@ mod error;
 mod host;
 mod limits;
 mod manifest;
+mod metrics;
 mod name;
 mod plugin;
 mod policy;
+mod registry;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
+pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
@@ -64,4 +71,8 @@ pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
+pub use registry::{
+    CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent,
+    RoutedOutput, VersionStatus, Watcher,
+};
 pub use units::{ByteSize, parse_duration};

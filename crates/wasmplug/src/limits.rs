@@ -97,6 +97,11 @@ impl MemoryAccountant {
         self.limit
     }
 
+    /// Bytes of memories and tables the instance holds now.
+    pub(crate) fn used(&self) -> u64 {
+        self.used
+    }
+
     /// The attempted total of the first refused growth since the last [`Self::reset_refusal`].
     pub(crate) fn refused(&self) -> Option<u64> {
         self.refused

@@ -42,6 +42,11 @@ pub struct CallOutput {
     pub stdout_dropped: u64,
     /// Stderr bytes dropped because of the cap.
     pub stderr_dropped: u64,
+    /// Fuel the call consumed, when the plugin has a `fuel` limit.
+    pub fuel_consumed: Option<u64>,
+    /// Bytes of linear memory and tables the instance held after the call (its high-water
+    /// mark, since wasm memory never shrinks).
+    pub memory_bytes: u64,
 }
 
 fn log_stdio(plugin: &str, function: &str, stream: &str, captured: &Captured) {
@@ -144,6 +149,7 @@ impl Plugin {
         let mut instance = self.inner.pool.acquire(compiled)?;
         let result = instance.call(compiled, index, input);
         let (stdout, stderr) = instance.take_stdio();
+        let (fuel_consumed, memory_bytes) = instance.usage(compiled);
         log_stdio(compiled.name(), function, "stdout", &stdout);
         log_stdio(compiled.name(), function, "stderr", &stderr);
         let usable = !matches!(&result, Err(e) if e.poisons_instance());
@@ -154,6 +160,8 @@ impl Plugin {
             stderr: stderr.data,
             stdout_dropped: stdout.dropped,
             stderr_dropped: stderr.dropped,
+            fuel_consumed,
+            memory_bytes,
         })
     }
 

@@ -1,0 +1,128 @@
+//! The routing table: named plugins, their loaded versions and weights. A table is
+//! immutable; every change builds a new one and swaps it in atomically, so a call sees one
+//! consistent table and keeps the version it picked (an `Arc`) until it finishes.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::version::LoadedVersion;
+use crate::error::{Error, Result};
+
+/// One named plugin: its versions, oldest first, each with a weight.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) routes: Vec<Route>,
+}
+
+/// A version and its share of traffic.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub(crate) version: Arc<LoadedVersion>,
+    pub(crate) weight: u32,
+}
+
+/// All plugins, by name.
+#[derive(Clone, Default)]
+pub(crate) struct Table {
+    pub(crate) plugins: BTreeMap<String, Entry>,
+}
+
+/// How a call picks its version.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Pin an exact version (`"1.2.0"`); weights are ignored.
+    pub version: Option<semver::Version>,
+    /// Route by key: the same key goes to the same version while the weights stay the same
+    /// (e.g. a user id, for consistent canary exposure).
+    pub sticky_key: Option<String>,
+}
+
+impl Entry {
+    /// The version that serves this call.
+    pub(crate) fn select(&self, name: &str, opts: &CallOptions) -> Result<&Arc<LoadedVersion>> {
+        if let Some(wanted) = &opts.version {
+            return self
+                .routes
+                .iter()
+                .find(|r| &r.version.version == wanted)
+                .map(|r| &r.version)
+                .ok_or_else(|| Error::VersionNotFound {
+                    name: name.to_string(),
+                    version: wanted.to_string(),
+                    loaded: self.routes.iter().map(|r| r.version.version.to_string()).collect(),
+                });
+        }
+        let total: u64 = self.routes.iter().map(|r| u64::from(r.weight)).sum();
+        if total == 0 {
+            return Err(Error::NoRoute { name: name.to_string() });
+        }
+        let point = match &opts.sticky_key {
+            Some(key) => stable_hash(key) % total,
+            None => next_random() % total,
+        };
+        let mut acc = 0u64;
+        for route in &self.routes {
+            acc += u64::from(route.weight);
+            if point < acc {
+                return Ok(&route.version);
+            }
+        }
+        unreachable!("point < total")
+    }
+
+    /// The version with the most weight (the newest on ties): the "current" one.
+    pub(crate) fn primary(&self) -> Option<&Route> {
+        self.routes.iter().rev().max_by_key(|r| r.weight)
+    }
+}
+
+fn stable_hash(key: &str) -> u64 {
+    // FNV-1a: stable across runs and processes (std's default hasher is randomly seeded).
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    key.hash(&mut h);
+    h.0
+}
+
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A cheap, well-spread pseudo-random number (splitmix64 over a global counter).
+fn next_random() -> u64 {
+    static STATE: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+    let mut z = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_is_spread() {
+        let mut buckets = [0u32; 10];
+        for _ in 0..10_000 {
+            buckets[(next_random() % 10) as usize] += 1;
+        }
+        assert!(buckets.iter().all(|b| (800..1200).contains(b)), "{buckets:?}");
+    }
+
+    #[test]
+    fn stable_hash_is_stable() {
+        assert_eq!(stable_hash("user-42"), stable_hash("user-42"));
+        assert_ne!(stable_hash("user-42"), stable_hash("user-43"));
+    }
+}
