@@ -15,6 +15,9 @@ bash scripts/build-guests.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+for ws in examples/plugins tests/guests/rust; do
+    cargo fmt --manifest-path "$ws/Cargo.toml" --all -- --check
+done
 
 step "cargo clippy"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings

@@ -20,7 +20,10 @@ pub struct BreakerConfig {
     /// Consecutive failures that open the breaker. By default 5.
     pub failure_threshold: u32,
     /// How long the breaker stays open before a probe. By default 10 s.
-    #[serde(deserialize_with = "de_duration_required", serialize_with = "ser_duration_required")]
+    #[serde(
+        deserialize_with = "de_duration_required",
+        serialize_with = "ser_duration_required"
+    )]
     pub reset_timeout: Duration,
 }
 
@@ -95,7 +98,9 @@ impl Breaker {
     }
 
     fn reset_due(&self, inner: &Inner) -> bool {
-        inner.opened_at.is_some_and(|t| t.elapsed() >= self.config.reset_timeout)
+        inner
+            .opened_at
+            .is_some_and(|t| t.elapsed() >= self.config.reset_timeout)
     }
 
     pub(crate) fn permit(&self) -> Permit {
@@ -156,7 +161,10 @@ mod tests {
     use super::*;
 
     fn breaker(threshold: u32, reset: Duration) -> Breaker {
-        Breaker::new(BreakerConfig { failure_threshold: threshold, reset_timeout: reset })
+        Breaker::new(BreakerConfig {
+            failure_threshold: threshold,
+            reset_timeout: reset,
+        })
     }
 
     #[test]
@@ -167,7 +175,11 @@ mod tests {
         b.record(true, false);
         b.record(false, false);
         b.record(false, false);
-        assert_eq!(b.state(), BreakerState::Closed, "a success resets the count");
+        assert_eq!(
+            b.state(),
+            BreakerState::Closed,
+            "a success resets the count"
+        );
         assert_eq!(b.record(false, false), Some(BreakerState::Open));
         assert!(matches!(b.permit(), Permit::Rejected { .. }));
     }
@@ -180,8 +192,15 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(b.state(), BreakerState::HalfOpen);
         assert_eq!(b.permit(), Permit::Allowed { probe: true });
-        assert!(matches!(b.permit(), Permit::Rejected { .. }), "one probe at a time");
-        assert_eq!(b.record(false, true), Some(BreakerState::Open), "failed probe reopens");
+        assert!(
+            matches!(b.permit(), Permit::Rejected { .. }),
+            "one probe at a time"
+        );
+        assert_eq!(
+            b.record(false, true),
+            Some(BreakerState::Open),
+            "failed probe reopens"
+        );
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(b.permit(), Permit::Allowed { probe: true });
         assert_eq!(b.record(true, true), Some(BreakerState::Closed));

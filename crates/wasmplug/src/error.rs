@@ -301,7 +301,9 @@ pub enum Error {
     },
 
     /// The version's circuit breaker is open: recent calls kept failing.
-    #[error("circuit open for `{plugin}` {version} after repeated failures; retry in {retry_after:?}")]
+    #[error(
+        "circuit open for `{plugin}` {version} after repeated failures; retry in {retry_after:?}"
+    )]
     CircuitOpen {
         /// Plugin name.
         plugin: String,

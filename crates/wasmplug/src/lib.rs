@@ -72,7 +72,7 @@ pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
 pub use registry::{
-    CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent,
-    RoutedOutput, VersionStatus, Watcher,
+    CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
+    VersionStatus, Watcher,
 };
 pub use units::{ByteSize, parse_duration};

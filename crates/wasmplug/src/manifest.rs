@@ -23,6 +23,10 @@
 //! [instances]                    # see `InstancePolicy`
 //! isolation = "per-call"         # or "reuse"
 //! max = 16
+//!
+//! [breaker]                      # see `BreakerConfig` (used by the registry)
+//! failure_threshold = 5
+//! reset_timeout = "10s"
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -33,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::breaker::BreakerConfig;
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -74,6 +79,9 @@ pub struct Manifest {
     /// Pooling and isolation of instances.
     #[serde(default)]
     pub instances: InstancePolicy,
+    /// Circuit-breaker thresholds for this plugin (the registry's defaults otherwise).
+    #[serde(default)]
+    pub breaker: Option<BreakerConfig>,
 }
 
 impl Manifest {

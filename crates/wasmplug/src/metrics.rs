@@ -110,5 +110,6 @@ impl VersionMetrics {
 /// Counts a reload attempt.
 pub(crate) fn reload(plugin: &str, loaded: bool) {
     let result = if loaded { "loaded" } else { "rejected" };
-    counter!("wasmplug_reloads_total", "plugin" => plugin.to_string(), "result" => result).increment(1);
+    counter!("wasmplug_reloads_total", "plugin" => plugin.to_string(), "result" => result)
+        .increment(1);
 }

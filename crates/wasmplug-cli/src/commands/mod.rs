@@ -1,9 +1,12 @@
 //! One module per subcommand, each with `execute(self) -> anyhow::Result<()>`.
 
+mod bench;
+mod bench_http;
 mod inspect;
 mod progress;
 mod run;
 mod sandbox;
+mod serve;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -12,6 +15,12 @@ pub enum Command {
     Run(run::Run),
     /// Show what a plugin is made of, without running any of its code.
     Inspect(inspect::Inspect),
+    /// Measure calls/s and latency of a plugin function (optionally against raw wasmtime).
+    Bench(bench::Bench),
+    /// Load-test the HTTP gateway with wrk (a plugin endpoint against a bare handler).
+    BenchHttp(bench_http::BenchHttp),
+    /// Serve a directory of plugins over HTTP (the gateway; see docs/gateway.md).
+    Serve(serve::Serve),
 }
 
 impl Command {
@@ -20,6 +29,9 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::Bench(c) => c.execute(),
+            Command::BenchHttp(c) => c.execute(),
+            Command::Serve(c) => c.execute(),
         }
     }
 }

@@ -123,7 +123,10 @@ impl Instance {
     /// Resource use of the last call: fuel consumed (when metered) and the bytes of memory
     /// and tables the instance holds.
     pub(crate) fn usage(&self, compiled: &CompiledPlugin) -> (Option<u64>, u64) {
-        let fuel = compiled.limits().fuel.filter(|_| compiled.engine().config().fuel);
+        let fuel = compiled
+            .limits()
+            .fuel
+            .filter(|_| compiled.engine().config().fuel);
         let consumed = fuel.map(|budget| budget - self.store.get_fuel().unwrap_or(0));
         (consumed, self.store.data().memory.used())
     }

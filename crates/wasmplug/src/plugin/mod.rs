@@ -201,6 +201,13 @@ impl Plugin {
             .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
+    /// How many handles to this plugin exist (this one, its clones, and those held by a
+    /// registry or by calls in flight). When a registry drops a version, its last handle
+    /// goes with its last call, and the instances with it.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// `(live, idle)`: instances that exist (busy or idle), and those idle right now.
     pub fn instance_counts(&self) -> (usize, usize) {
         self.inner.pool.counts()

@@ -24,6 +24,9 @@ struct State {
     idle: Vec<Instance>,
     /// Instances that exist or are being created (idle + busy + creating).
     live: usize,
+    /// Calls waiting for an instance. `Condvar::notify_one` is a system call even with
+    /// nobody waiting, so it is made only when someone is.
+    waiting: usize,
 }
 
 impl Pool {
@@ -33,6 +36,7 @@ impl Pool {
             state: Mutex::new(State {
                 live: warm.len(),
                 idle: warm,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -67,11 +71,13 @@ impl Pool {
                     waited: policy.acquire_timeout,
                 });
             }
+            state.waiting += 1;
             state = self
                 .returned
                 .wait_timeout(state, deadline - now)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            state.waiting -= 1;
         }
     }
 
@@ -79,8 +85,9 @@ impl Pool {
     /// the plugin reuses instances.
     pub(crate) fn release(&self, policy: &InstancePolicy, instance: Instance, usable: bool) {
         if usable && policy.isolation == Isolation::Reuse {
-            self.lock().idle.push(instance);
-            self.returned.notify_one();
+            let mut state = self.lock();
+            state.idle.push(instance);
+            self.wake_one(state);
         } else {
             drop(instance);
             self.forget_one();
@@ -88,8 +95,17 @@ impl Pool {
     }
 
     fn forget_one(&self) {
-        self.lock().live -= 1;
-        self.returned.notify_one();
+        let mut state = self.lock();
+        state.live -= 1;
+        self.wake_one(state);
+    }
+
+    fn wake_one(&self, state: MutexGuard<'_, State>) {
+        let anyone = state.waiting > 0;
+        drop(state);
+        if anyone {
+            self.returned.notify_one();
+        }
     }
 
     /// `(live, idle)` instance counts.

@@ -175,6 +175,9 @@ impl Registry {
     /// # Errors
     /// Any load error, or [`Error::CapabilityEscalation`]. The running version is kept.
     pub fn load(&self, manifest: &Path) -> Result<semver::Version> {
+        // One spelling per file, so the watcher (which sees absolute paths) finds it again.
+        let canonical = manifest.canonicalize();
+        let manifest = canonical.as_deref().unwrap_or(manifest);
         let result = self.try_load(manifest);
         if let Err(e) = &result {
             let plugin = Manifest::from_file(manifest)
@@ -202,19 +205,49 @@ impl Registry {
         if !self.inner.config.allow_escalation
             && let Some(current) = self.primary(&name)
         {
-            let added = escalation(current.plugin.compiled().capabilities(), &manifest.capabilities);
+            let added = escalation(
+                current.plugin.compiled().capabilities(),
+                &manifest.capabilities,
+            );
             if !added.is_empty() {
-                return Err(Error::CapabilityEscalation { plugin: name, added });
+                return Err(Error::CapabilityEscalation {
+                    plugin: name,
+                    added,
+                });
             }
         }
         let mut builder = PluginBuilder::new();
         if let Some(dir) = &self.inner.config.cache_dir {
             builder = builder.cache_dir(dir);
         }
-        let plugin = builder.from_manifest(&manifest, path)?;
+        let compiled = builder.compile(path)?;
+        if let Some(current) = self.primary(&name) {
+            let dropped: Vec<String> = current
+                .plugin
+                .functions()
+                .iter()
+                .filter(|f| !compiled.interface().functions.contains(f))
+                .cloned()
+                .collect();
+            if !dropped.is_empty() {
+                return Err(Error::invalid_plugin(format!(
+                    "the new version of `{name}` lacks function(s) {} that the running version serves; callers would break (unload the plugin first to change its interface)",
+                    dropped
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let plugin = Plugin::new(compiled)?;
+        let breaker = manifest
+            .breaker
+            .clone()
+            .unwrap_or_else(|| self.inner.config.breaker.clone());
         let loaded = Arc::new(LoadedVersion::new(
             plugin,
-            self.inner.config.breaker.clone(),
+            breaker,
             Some(path.to_path_buf()),
             digest,
         ));
@@ -233,12 +266,18 @@ impl Registry {
         let version = loaded.version.clone();
         let sha256 = loaded.plugin.compiled().sha256().to_string();
         self.update(|table| {
-            let entry = table.plugins.entry(name.clone()).or_insert(Entry { routes: Vec::new() });
+            let entry = table
+                .plugins
+                .entry(name.clone())
+                .or_insert(Entry { routes: Vec::new() });
             entry.routes.retain(|r| r.version.version != version);
             for r in &mut entry.routes {
                 r.weight = 0;
             }
-            entry.routes.push(Route { version: loaded, weight: 100 });
+            entry.routes.push(Route {
+                version: loaded,
+                weight: 100,
+            });
             let keep = self.inner.config.keep_previous;
             let idle = entry.routes.len() - 1;
             if idle > keep {
@@ -265,7 +304,11 @@ impl Registry {
 
     fn primary(&self, name: &str) -> Option<Arc<LoadedVersion>> {
         let table = self.inner.table.load();
-        table.plugins.get(name)?.primary().map(|r| r.version.clone())
+        table
+            .plugins
+            .get(name)?
+            .primary()
+            .map(|r| r.version.clone())
     }
 
     /// Calls `function` of plugin `name` on the version chosen by `opts` and the weights.
@@ -273,13 +316,21 @@ impl Registry {
     /// # Errors
     /// [`Error::PluginNotFound`], [`Error::VersionNotFound`], [`Error::NoRoute`],
     /// [`Error::CircuitOpen`], or any error of [`Plugin::call`].
-    pub fn call(&self, name: &str, function: &str, input: &[u8], opts: &CallOptions) -> Result<RoutedOutput> {
+    pub fn call(
+        &self,
+        name: &str,
+        function: &str,
+        input: &[u8],
+        opts: &CallOptions,
+    ) -> Result<RoutedOutput> {
         let version = {
             let table = self.inner.table.load();
             let entry = table
                 .plugins
                 .get(name)
-                .ok_or_else(|| Error::PluginNotFound { name: name.to_string() })?;
+                .ok_or_else(|| Error::PluginNotFound {
+                    name: name.to_string(),
+                })?;
             entry.select(name, opts)?.clone()
         };
         let probe = match version.breaker.permit() {
@@ -295,12 +346,26 @@ impl Registry {
         version.metrics.started();
         let start = Instant::now();
         let result = version.plugin.call_captured(function, input);
-        let function_index = version.plugin.functions().iter().position(|f| f == function);
-        let usage = result.as_ref().ok().map(|o| (o.fuel_consumed, o.memory_bytes));
-        version.metrics.finished(function_index, start.elapsed(), result.as_ref().err(), usage);
+        let function_index = version
+            .plugin
+            .functions()
+            .iter()
+            .position(|f| f == function);
+        let usage = result
+            .as_ref()
+            .ok()
+            .map(|o| (o.fuel_consumed, o.memory_bytes));
+        version.metrics.finished(
+            function_index,
+            start.elapsed(),
+            result.as_ref().err(),
+            usage,
+        );
         version.metrics.instances(version.plugin.instance_counts());
         let failed = result.as_ref().is_err_and(Error::counts_against_plugin);
-        let counted = result.as_ref().map_or_else(Error::counts_against_plugin, |_| true);
+        let counted = result
+            .as_ref()
+            .map_or_else(Error::counts_against_plugin, |_| true);
         if counted {
             if let Some(state) = version.breaker.record(!failed, probe) {
                 version.metrics.breaker(state);
@@ -328,7 +393,13 @@ impl Registry {
     ///
     /// # Errors
     /// As [`Registry::call`].
-    pub async fn call_async(&self, name: &str, function: &str, input: Vec<u8>, opts: CallOptions) -> Result<RoutedOutput> {
+    pub async fn call_async(
+        &self,
+        name: &str,
+        function: &str,
+        input: Vec<u8>,
+        opts: CallOptions,
+    ) -> Result<RoutedOutput> {
         let (registry, name, function) = (self.clone(), name.to_string(), function.to_string());
         tokio::task::spawn_blocking(move || registry.call(&name, &function, &input, &opts))
             .await
@@ -340,18 +411,31 @@ impl Registry {
         let reason = format!(
             "failure rate {:.0}% over the last {} calls exceeds {:.0}%",
             rate * 100.0,
-            self.inner.config.canary.window.min(failing.calls.load(std::sync::atomic::Ordering::Relaxed) as usize),
+            self.inner
+                .config
+                .canary
+                .window
+                .min(failing.calls.load(std::sync::atomic::Ordering::Relaxed) as usize),
             self.inner.config.canary.max_error_rate * 100.0
         );
         let moved = self.update(|table| {
             let entry = table.plugins.get_mut(name)?;
-            let index = entry.routes.iter().position(|r| Arc::ptr_eq(&r.version, failing))?;
+            let index = entry
+                .routes
+                .iter()
+                .position(|r| Arc::ptr_eq(&r.version, failing))?;
             if entry.routes[index].weight == 0 || entry.routes.len() < 2 {
                 return None;
             }
             entry.routes[index].weight = 0;
             if entry.routes.iter().all(|r| r.weight == 0) {
-                let target = entry.routes.iter_mut().enumerate().rev().find(|(i, _)| *i != index)?.1;
+                let target = entry
+                    .routes
+                    .iter_mut()
+                    .enumerate()
+                    .rev()
+                    .find(|(i, _)| *i != index)?
+                    .1;
                 target.weight = 100;
             }
             let to = entry.primary()?.version.version.to_string();
@@ -377,13 +461,19 @@ impl Registry {
             let entry = table
                 .plugins
                 .get_mut(name)
-                .ok_or_else(|| Error::PluginNotFound { name: name.to_string() })?;
+                .ok_or_else(|| Error::PluginNotFound {
+                    name: name.to_string(),
+                })?;
             for (version, _) in weights {
                 if !entry.routes.iter().any(|r| &r.version.version == version) {
                     return Err(Error::VersionNotFound {
                         name: name.to_string(),
                         version: version.to_string(),
-                        loaded: entry.routes.iter().map(|r| r.version.version.to_string()).collect(),
+                        loaded: entry
+                            .routes
+                            .iter()
+                            .map(|r| r.version.version.to_string())
+                            .collect(),
                     });
                 }
             }
@@ -393,7 +483,11 @@ impl Registry {
                     r.version.reset_window();
                 }
             }
-            Ok(entry.routes.iter().map(|r| (r.version.version.to_string(), r.weight)).collect())
+            Ok(entry
+                .routes
+                .iter()
+                .map(|r| (r.version.version.to_string(), r.weight))
+                .collect())
         })?;
         self.inner.events.emit(RegistryEvent::WeightsChanged {
             plugin: name.to_string(),
@@ -411,17 +505,31 @@ impl Registry {
             let entry = table
                 .plugins
                 .get_mut(name)
-                .ok_or_else(|| Error::PluginNotFound { name: name.to_string() })?;
-            let current = entry.primary().map(|r| r.version.clone()).ok_or_else(|| Error::NoRoute { name: name.to_string() })?;
+                .ok_or_else(|| Error::PluginNotFound {
+                    name: name.to_string(),
+                })?;
+            let current =
+                entry
+                    .primary()
+                    .map(|r| r.version.clone())
+                    .ok_or_else(|| Error::NoRoute {
+                        name: name.to_string(),
+                    })?;
             let target = entry
                 .routes
                 .iter()
                 .rev()
                 .find(|r| !Arc::ptr_eq(&r.version, &current))
                 .map(|r| r.version.clone())
-                .ok_or_else(|| Error::NoRoute { name: name.to_string() })?;
+                .ok_or_else(|| Error::NoRoute {
+                    name: name.to_string(),
+                })?;
             for r in &mut entry.routes {
-                r.weight = if Arc::ptr_eq(&r.version, &target) { 100 } else { 0 };
+                r.weight = if Arc::ptr_eq(&r.version, &target) {
+                    100
+                } else {
+                    0
+                };
             }
             Ok::<_, Error>((current.version.clone(), target.version.clone()))
         })?;
@@ -439,10 +547,14 @@ impl Registry {
     /// # Errors
     /// [`Error::PluginNotFound`] (or no manifest to reload from), or any load error.
     pub fn reload(&self, name: &str) -> Result<semver::Version> {
-        let manifest = self
-            .primary(name)
-            .and_then(|v| v.manifest.clone())
-            .ok_or_else(|| Error::PluginNotFound { name: name.to_string() })?;
+        let current = self.primary(name).ok_or_else(|| Error::PluginNotFound {
+            name: name.to_string(),
+        })?;
+        let manifest = current.manifest.clone().ok_or_else(|| {
+            Error::invalid_plugin(format!(
+                "`{name}` was added without a manifest, so there is nothing to reload it from"
+            ))
+        })?;
         self.load(&manifest)
     }
 
@@ -452,8 +564,12 @@ impl Registry {
     /// [`Error::PluginNotFound`].
     pub fn unload(&self, name: &str) -> Result<()> {
         self.update(|table| table.plugins.remove(name))
-            .ok_or_else(|| Error::PluginNotFound { name: name.to_string() })?;
-        self.inner.events.emit(RegistryEvent::Unloaded { plugin: name.to_string() });
+            .ok_or_else(|| Error::PluginNotFound {
+                name: name.to_string(),
+            })?;
+        self.inner.events.emit(RegistryEvent::Unloaded {
+            plugin: name.to_string(),
+        });
         Ok(())
     }
 
@@ -474,7 +590,10 @@ impl Registry {
                         sha256: r.version.plugin.compiled().sha256().to_string(),
                         breaker: r.version.breaker.state(),
                         calls: r.version.calls.load(std::sync::atomic::Ordering::Relaxed),
-                        failures: r.version.failures.load(std::sync::atomic::Ordering::Relaxed),
+                        failures: r
+                            .version
+                            .failures
+                            .load(std::sync::atomic::Ordering::Relaxed),
                         instances: r.version.plugin.instance_counts(),
                         functions: r.version.plugin.functions().to_vec(),
                     })
@@ -534,7 +653,11 @@ fn folder_name(manifest: &Path) -> String {
 fn escalation(old: &Capabilities, new: &Capabilities) -> Vec<String> {
     let mut added = Vec::new();
     for m in &new.fs {
-        let covered = old.fs.iter().any(|o| o.host == m.host && o.guest == m.guest && (o.mode == m.mode || m.mode == crate::FsMode::ReadOnly));
+        let covered = old.fs.iter().any(|o| {
+            o.host == m.host
+                && o.guest == m.guest
+                && (o.mode == m.mode || m.mode == crate::FsMode::ReadOnly)
+        });
         if !covered {
             added.push(format!("fs {m}"));
         }

@@ -51,12 +51,18 @@ impl Entry {
                 .ok_or_else(|| Error::VersionNotFound {
                     name: name.to_string(),
                     version: wanted.to_string(),
-                    loaded: self.routes.iter().map(|r| r.version.version.to_string()).collect(),
+                    loaded: self
+                        .routes
+                        .iter()
+                        .map(|r| r.version.version.to_string())
+                        .collect(),
                 });
         }
         let total: u64 = self.routes.iter().map(|r| u64::from(r.weight)).sum();
         if total == 0 {
-            return Err(Error::NoRoute { name: name.to_string() });
+            return Err(Error::NoRoute {
+                name: name.to_string(),
+            });
         }
         let point = match &opts.sticky_key {
             Some(key) => stable_hash(key) % total,
@@ -117,7 +123,10 @@ mod tests {
         for _ in 0..10_000 {
             buckets[(next_random() % 10) as usize] += 1;
         }
-        assert!(buckets.iter().all(|b| (800..1200).contains(b)), "{buckets:?}");
+        assert!(
+            buckets.iter().all(|b| (800..1200).contains(b)),
+            "{buckets:?}"
+        );
     }
 
     #[test]

@@ -88,14 +88,16 @@ impl LoadedVersion {
         while window.len() > config.window.max(1) {
             window.pop_front();
         }
-        (window.len() >= config.min_calls).then(|| {
-            window.iter().filter(|f| **f).count() as f64 / window.len() as f64
-        })
+        (window.len() >= config.min_calls)
+            .then(|| window.iter().filter(|f| **f).count() as f64 / window.len() as f64)
     }
 
     /// Forgets the recent outcomes (after the version's traffic changed).
     pub(crate) fn reset_window(&self) {
-        self.window.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.window
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 

@@ -30,14 +30,15 @@ impl Watcher {
         let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
         let (tx, rx) = channel::<PathBuf>();
         let (stop, stopped) = channel::<()>();
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event {
-                for path in event.paths {
-                    let _ = tx.send(path);
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if let Ok(event) = event {
+                    for path in event.paths {
+                        let _ = tx.send(path);
+                    }
                 }
-            }
-        })
-        .map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
+            })
+            .map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
         watcher
             .watch(&root, RecursiveMode::Recursive)
             .map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
@@ -72,7 +73,10 @@ impl Watcher {
                 }
             })
             .map_err(|e| Error::io(dir, e))?;
-        Ok(Watcher { _watcher: watcher, stop })
+        Ok(Watcher {
+            _watcher: watcher,
+            stop,
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! A test guest for the host's integration tests: one function per PDK feature or failure
 //! mode (panics, error values with and without code, configuration, JSON, UTF-8 checks,
-//! stack overflow, memory limits, endless loops).
+//! stack overflow, memory limits, endless loops), and `work`, a compute-heavy function for the
+//! benchmarks.
 
 use std::hint::black_box;
 
@@ -110,6 +111,20 @@ fn touch(mut buf: Vec<u8>) -> Vec<u8> {
     buf
 }
 
+/// Compute-heavy work for benchmarks: `n` rounds of a 64-bit multiply-xorshift mix (input:
+/// decimal `n`); returns the final state as 16 hex digits. Each round depends on the previous
+/// one, so the loop can be neither vectorised nor folded away.
+#[plugin_fn]
+fn work(n: String) -> FnResult<String> {
+    let n: u64 = n.trim().parse()?;
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for i in 0..n {
+        x = (x ^ i).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x ^= x >> 31;
+    }
+    Ok(format!("{x:016x}"))
+}
+
 /// Never returns: for timeout / interruption tests.
 #[plugin_fn]
 fn spin() -> FnResult<()> {
@@ -129,7 +144,9 @@ fn env(name: String) -> FnResult<String> {
 /// Returns all environment variables as `NAME=VALUE` lines.
 #[plugin_fn]
 fn env_all() -> FnResult<String> {
-    Ok(std::env::vars().map(|(k, v)| format!("{k}={v}\n")).collect())
+    Ok(std::env::vars()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect())
 }
 
 /// Reads the file at guest path `path`; failure is an error value with the I/O error.

@@ -1,0 +1,192 @@
+//! `wasmplug serve`: the HTTP gateway over a plugin directory (see docs/gateway.md).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use wasmplug::{Registry, RegistryConfig};
+use wasmplug_gateway::{AdminToken, AppState, GatewayConfig};
+
+/// Serve a directory of plugins over HTTP.
+#[derive(Debug, clap::Args)]
+pub struct Serve {
+    /// Gateway config file (`wasmplug.toml`); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Plugin directory: one `<name>/plugin.toml` folder per plugin [default: examples/plugins].
+    #[arg(long, value_name = "DIR")]
+    plugins: Option<PathBuf>,
+    /// Listening address [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    addr: Option<SocketAddr>,
+    /// Do not watch the plugin directory for changes.
+    #[arg(long)]
+    no_watch: bool,
+    /// File holding the admin bearer token (otherwise $WASMPLUG_ADMIN_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Directory of the compiled-module cache [default: $WASMPLUG_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/wasmplug, else ~/.cache/wasmplug].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile without reading or writing the compiled-module cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl Serve {
+    /// The configuration: the file (if any) with the flags applied.
+    fn gateway_config(&self) -> anyhow::Result<GatewayConfig> {
+        let mut config = match &self.config {
+            Some(path) => GatewayConfig::from_file(path)?,
+            None => GatewayConfig::default(),
+        };
+        if let Some(dir) = &self.plugins {
+            config.plugin_dir = dir.clone();
+        }
+        if let Some(addr) = self.addr {
+            config.addr = addr;
+        }
+        if self.no_watch {
+            config.hot_reload = false;
+        }
+        if let Some(file) = &self.admin_token_file {
+            config.admin.token_file = Some(file.clone());
+        }
+        if self.no_cache {
+            config.cache_dir = None;
+        } else if let Some(dir) = self.cache_dir.clone().or_else(|| config.cache_dir.clone()) {
+            config.cache_dir = Some(dir);
+        } else {
+            config.cache_dir = default_cache_dir();
+        }
+        if !config.plugin_dir.is_dir() {
+            bail!(
+                "plugin directory `{}` not found; pass --plugins DIR (the bundled examples are built by scripts/build-guests.sh)",
+                config.plugin_dir.display()
+            );
+        }
+        // Canonical, so that the watcher's paths and the registry's manifest paths agree.
+        config.plugin_dir = config
+            .plugin_dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve `{}`", config.plugin_dir.display()))?;
+        Ok(config)
+    }
+
+    /// Runs the gateway until Ctrl-C or SIGTERM.
+    pub fn execute(self) -> anyhow::Result<()> {
+        let config = self.gateway_config()?;
+        let admin = config.admin_token()?;
+        let metrics =
+            wasmplug_gateway::install_metrics().context("cannot install the metrics recorder")?;
+        let registry = Registry::new(RegistryConfig {
+            cache_dir: config.cache_dir.clone(),
+            ..RegistryConfig::default()
+        });
+        let admin_note = admin_note(&config, admin.as_ref());
+        let state = AppState::new(registry.clone(), config.clone())
+            .with_metrics(metrics)
+            .with_admin_token(admin);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("wasmplug-gateway")
+            .build()
+            .context("cannot start the async runtime")?;
+        let result = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            let addr = listener.local_addr()?;
+            println!("wasmplug gateway listening on http://{addr}");
+            let server = tokio::spawn(wasmplug_gateway::serve(
+                listener,
+                state.clone(),
+                wasmplug_gateway::shutdown_signal(),
+            ));
+            let dir = config.plugin_dir.clone();
+            let loader = registry.clone();
+            let watch = config.hot_reload;
+            let watcher = tokio::task::spawn_blocking(move || load(&loader, &dir, watch))
+                .await
+                .context("loading the plugins failed")??;
+            state.set_ready(true);
+            println!("admin API: {admin_note}");
+            println!("ready; try:\n  {}", example_curl(addr));
+            let served = server.await.context("the server task failed")?;
+            drop(watcher);
+            served.context("the server failed")
+        });
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        result
+    }
+}
+
+/// Loads every plugin of `dir` and prints one line per plugin; starts the watcher.
+fn load(registry: &Registry, dir: &Path, watch: bool) -> anyhow::Result<Option<wasmplug::Watcher>> {
+    let results = registry
+        .load_dir(dir)
+        .with_context(|| format!("cannot read the plugin directory `{}`", dir.display()))?;
+    println!(
+        "plugins from {} (hot reload {}):",
+        dir.display(),
+        if watch { "on" } else { "off" }
+    );
+    let functions = |name: &str| {
+        registry
+            .plugins()
+            .into_iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.versions.last().map(|v| v.functions.join(", ")))
+            .unwrap_or_default()
+    };
+    for (manifest, result) in &results {
+        let folder = manifest
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match result {
+            Ok(version) => println!("  {folder} {version}: {}", functions(&folder)),
+            Err(e) => println!("  {folder}: not loaded ({}): {e}", e.class()),
+        }
+    }
+    if results.is_empty() {
+        println!("  (none yet; add <name>/plugin.toml folders)");
+    }
+    Ok(if watch {
+        Some(registry.watch(dir)?)
+    } else {
+        None
+    })
+}
+
+fn admin_note(config: &GatewayConfig, token: Option<&AdminToken>) -> String {
+    match (token, &config.admin.token_file) {
+        (None, _) => format!(
+            "off (set ${} or pass --admin-token-file to enable /v1/admin)",
+            config.admin.token_env
+        ),
+        (Some(_), Some(file)) => format!("on (token from {})", file.display()),
+        (Some(_), None) => format!("on (token from ${})", config.admin.token_env),
+    }
+}
+
+/// The ready-to-paste call of the json-transformer, in envelope mode.
+pub fn example_curl(addr: SocketAddr) -> String {
+    format!(
+        "curl -s -H 'X-Wasmplug-Envelope: 1' -H 'X-Request-Id: req-001' -d '{{\"action\":\"transform\"}}' http://{addr}/v1/plugins/json-transformer/execute"
+    )
+}
+
+/// `$WASMPLUG_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmplug`, else `~/.cache/wasmplug`.
+fn default_cache_dir() -> Option<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env(super::sandbox::CACHE_DIR_ENV)
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("wasmplug")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/wasmplug")))
+}

@@ -1,0 +1,114 @@
+//! Request ids, access logs and HTTP metrics, for every request.
+//!
+//! The request id comes from `X-Request-Id` when it is 1..=128 printable ASCII characters,
+//! otherwise it is generated (16 hex digits, unique per process). It is stored in the
+//! request's extensions ([`RequestId`]), returned in `X-Request-Id`, and logged (target
+//! `wasmplug_gateway::access`, level info) with method, path, status and latency.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::headers;
+use crate::state::AppState;
+
+/// The id of the request being handled.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub(crate) String);
+
+/// Decrements the in-flight counter even if the handler's future is dropped.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+pub(crate) async fn access(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let counter = state.in_flight_counter();
+    counter.fetch_add(1, Ordering::Relaxed);
+    let _guard = InFlight(counter);
+    let id = request
+        .headers()
+        .get(headers::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_id(v))
+        .map_or_else(generate_id, str::to_string);
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(headers::REQUEST_ID, value);
+    }
+    let elapsed = start.elapsed();
+    let class = match status.as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    metrics::counter!("wasmplug_http_requests_total", "status" => class).increment(1);
+    metrics::histogram!("wasmplug_http_request_duration_seconds").record(elapsed.as_secs_f64());
+    tracing::info!(
+        target: "wasmplug_gateway::access",
+        request_id = %id,
+        %method,
+        path,
+        status = status.as_u16(),
+        micros = elapsed.as_micros() as u64,
+    );
+    response
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// 16 hex digits: a per-process seed mixed with a counter (splitmix64), unique per process.
+fn generate_id() -> String {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        now ^ (u64::from(std::process::id()) << 32)
+    });
+    let mut z = seed.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    );
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    format!("{:016x}", z ^ (z >> 31))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_validated() {
+        let a = generate_id();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, generate_id());
+        assert!(valid_id("req-001"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a b"));
+        assert!(!valid_id(&"x".repeat(129)));
+    }
+}

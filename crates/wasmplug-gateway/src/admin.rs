@@ -1,0 +1,290 @@
+//! The admin API under `/v1/admin`, mounted only when an admin token is configured and
+//! guarded by it ([`crate::auth`]).
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /v1/admin/plugins` | every plugin: versions, weights, breaker, calls, failures |
+//! | `GET /v1/admin/plugins/{name}` | one plugin |
+//! | `PUT /v1/admin/plugins/{name}` | upload a version: `{"manifest": "<plugin.toml>", "wasm_base64": "…"}` |
+//! | `POST /v1/admin/plugins/{name}/reload` | reload from its manifest |
+//! | `POST /v1/admin/plugins/{name}/rollback` | all traffic back to the previous version |
+//! | `PUT /v1/admin/plugins/{name}/weights` | `{"weights": {"1.0.0": 90, "1.1.0": 10}}` |
+//! | `DELETE /v1/admin/plugins/{name}` | unload (the files stay on disk) |
+//!
+//! An upload is written into `<plugin_dir>/<name>/` (`plugin.toml` and the module file the
+//! manifest names) and loaded through the registry, with the same validation as a hot
+//! reload. When the registry refuses it, the previous files are restored and the answer
+//! names the error class.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use wasmplug::{MANIFEST_FILE, Manifest, PluginStatus};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/plugins", get(list))
+        .route(
+            "/v1/admin/plugins/{name}",
+            get(show).put(upload).delete(unload),
+        )
+        .route("/v1/admin/plugins/{name}/reload", post(reload))
+        .route("/v1/admin/plugins/{name}/rollback", post(rollback))
+        .route("/v1/admin/plugins/{name}/weights", put(weights))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::require_token,
+        ))
+}
+
+/// A plugin with totals over its versions.
+#[derive(Serialize)]
+struct PluginSummary {
+    #[serde(flatten)]
+    status: PluginStatus,
+    /// The version with the most weight.
+    current: Option<String>,
+    calls: u64,
+    failures: u64,
+    error_rate: f64,
+}
+
+impl From<PluginStatus> for PluginSummary {
+    fn from(status: PluginStatus) -> Self {
+        let calls = status.versions.iter().map(|v| v.calls).sum::<u64>();
+        let failures = status.versions.iter().map(|v| v.failures).sum::<u64>();
+        let current = status
+            .versions
+            .iter()
+            .rev()
+            .max_by_key(|v| v.weight)
+            .filter(|v| v.weight > 0)
+            .map(|v| v.version.clone());
+        PluginSummary {
+            status,
+            current,
+            calls,
+            failures,
+            error_rate: if calls == 0 {
+                0.0
+            } else {
+                failures as f64 / calls as f64
+            },
+        }
+    }
+}
+
+fn find(state: &AppState, name: &str) -> Result<PluginSummary, ApiError> {
+    state
+        .registry()
+        .plugins()
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(PluginSummary::from)
+        .ok_or_else(|| {
+            wasmplug::Error::PluginNotFound {
+                name: name.to_string(),
+            }
+            .into()
+        })
+}
+
+async fn list(State(state): State<AppState>) -> Json<Value> {
+    let plugins: Vec<PluginSummary> = state
+        .registry()
+        .plugins()
+        .into_iter()
+        .map(PluginSummary::from)
+        .collect();
+    Json(json!({ "plugins": plugins }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<PluginSummary>, ApiError> {
+    find(&state, &name).map(Json)
+}
+
+/// Runs a registry change on the blocking pool (loads compile modules).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("admin task failed: {e}")))?
+}
+
+fn version_answer(name: &str, version: &semver::Version) -> Json<Value> {
+    Json(json!({"plugin": name, "version": version.to_string()}))
+}
+
+async fn reload(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let registry = state.registry().clone();
+    let n = name.clone();
+    let version = blocking(move || Ok(registry.reload(&n)?)).await?;
+    Ok(version_answer(&name, &version))
+}
+
+async fn rollback(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let version = state.registry().rollback(&name)?;
+    Ok(version_answer(&name, &version))
+}
+
+async fn unload(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.registry().unload(&name)?;
+    Ok(Json(json!({"plugin": name, "unloaded": true})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Weights {
+    weights: BTreeMap<String, u32>,
+}
+
+async fn weights(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    body: Result<Json<Weights>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<PluginSummary>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let weights = body
+        .weights
+        .into_iter()
+        .map(|(v, w)| {
+            semver::Version::parse(&v)
+                .map(|v| (v, w))
+                .map_err(|e| ApiError::BadRequest(format!("`{v}` is not a semver version: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    state.registry().set_weights(&name, &weights)?;
+    find(&state, &name).map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Upload {
+    /// The text of `plugin.toml`.
+    manifest: String,
+    /// The module (`.wasm`, or `.wat` text), base64.
+    wasm_base64: String,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    body: Result<Json<Upload>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let wasm = base64::engine::general_purpose::STANDARD
+        .decode(body.wasm_base64.trim())
+        .map_err(|e| ApiError::BadRequest(format!("`wasm_base64` is not base64: {e}")))?;
+    let manifest = Manifest::parse(&body.manifest).map_err(|m| {
+        ApiError::Plugin(wasmplug::Error::Manifest {
+            path: PathBuf::from(MANIFEST_FILE),
+            message: m,
+        })
+    })?;
+    if manifest.name.as_str() != name {
+        return Err(ApiError::BadRequest(format!(
+            "the manifest names plugin `{}` but the URL names `{name}`",
+            manifest.name
+        )));
+    }
+    let module = single_file_name(&manifest.wasm).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "`wasm = \"{}\"` must be a plain file name (the module is stored next to plugin.toml)",
+            manifest.wasm.display()
+        ))
+    })?;
+    let folder = state.config().plugin_dir.join(&name);
+    let registry = state.registry().clone();
+    let text = body.manifest;
+    let version = blocking(move || {
+        let files = [
+            (module, wasm),
+            (MANIFEST_FILE.to_string(), text.into_bytes()),
+        ];
+        install(&registry, &folder, &files)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, version_answer(&name, &version)))
+}
+
+fn single_file_name(path: &Path) -> Option<String> {
+    let mut components = path.components();
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(name)), None) => name.to_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Writes `files` into `folder` (each atomically, module before manifest), loads the
+/// manifest, and puts the previous files back if the registry refuses it.
+fn install(
+    registry: &wasmplug::Registry,
+    folder: &Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<semver::Version, ApiError> {
+    let io = |what: &str, e: std::io::Error| ApiError::Internal(format!("cannot {what}: {e}"));
+    let created = !folder.exists();
+    std::fs::create_dir_all(folder).map_err(|e| io("create the plugin folder", e))?;
+    let previous: Vec<(PathBuf, Option<Vec<u8>>)> = files
+        .iter()
+        .map(|(name, _)| {
+            let path = folder.join(name);
+            let old = std::fs::read(&path).ok();
+            (path, old)
+        })
+        .collect();
+    let restore = || {
+        for (path, old) in previous.iter().rev() {
+            let _ = match old {
+                Some(bytes) => write_atomic(path, bytes),
+                None => std::fs::remove_file(path),
+            };
+        }
+        if created {
+            let _ = std::fs::remove_dir(folder);
+        }
+    };
+    for (name, bytes) in files {
+        if let Err(e) = write_atomic(&folder.join(name), bytes) {
+            restore();
+            return Err(io("write the uploaded plugin", e));
+        }
+    }
+    match registry.load(&folder.join(MANIFEST_FILE)) {
+        Ok(version) => Ok(version),
+        Err(e) => {
+            restore();
+            Err(e.into())
+        }
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.upload"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

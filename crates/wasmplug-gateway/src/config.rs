@@ -1,0 +1,217 @@
+//! The gateway's configuration, read from `wasmplug.toml`.
+//!
+//! ```toml
+//! addr = "127.0.0.1:8080"          # listening address
+//! plugin_dir = "plugins"           # one folder per plugin; relative to this file
+//! cache_dir = "/var/cache/wasmplug" # compiled-module cache (optional)
+//! hot_reload = true                # watch plugin_dir and reload changed plugins
+//! body_limit = "4MiB"              # largest request body of a plugin call
+//! grace_period = "10s"             # how long shutdown waits for in-flight calls
+//!
+//! [admin]                          # the admin API is off unless a token is found
+//! token_env = "WASMPLUG_ADMIN_TOKEN" # environment variable holding the bearer token
+//! token_file = "/run/secrets/wasmplug-admin" # or a file (wins over token_env)
+//!
+//! [plugins.json-transformer]       # per-plugin settings
+//! envelope = true                  # JSON envelope mode (docs/gateway.md)
+//! ```
+//!
+//! Unknown keys are errors that name the key and the line.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use wasmplug::ByteSize;
+
+use crate::auth::AdminToken;
+
+/// The environment variable read for the admin token unless `[admin] token_env` says
+/// otherwise.
+pub const DEFAULT_ADMIN_TOKEN_ENV: &str = "WASMPLUG_ADMIN_TOKEN";
+
+/// Gateway settings (`wasmplug.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct GatewayConfig {
+    /// Listening address. By default `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    /// Plugin directory (`<dir>/<name>/plugin.toml`). By default `examples/plugins`.
+    pub plugin_dir: PathBuf,
+    /// Compiled-module cache directory. By default none (the CLI picks one).
+    pub cache_dir: Option<PathBuf>,
+    /// Hot reload of `plugin_dir`. By default on.
+    pub hot_reload: bool,
+    /// Largest request body of a plugin call. By default 4 MiB.
+    pub body_limit: ByteSize,
+    /// How long shutdown waits for in-flight requests. By default 10 s.
+    #[serde(deserialize_with = "de_duration")]
+    pub grace_period: Duration,
+    /// Where the admin token comes from.
+    pub admin: AdminConfig,
+    /// Per-plugin settings, by plugin name.
+    pub plugins: BTreeMap<String, PluginSettings>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            plugin_dir: PathBuf::from("examples/plugins"),
+            cache_dir: None,
+            hot_reload: true,
+            body_limit: ByteSize::mib(4),
+            grace_period: Duration::from_secs(10),
+            admin: AdminConfig::default(),
+            plugins: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where the admin bearer token comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct AdminConfig {
+    /// Environment variable holding the token. By default `WASMPLUG_ADMIN_TOKEN`.
+    pub token_env: String,
+    /// File holding the token (surrounding whitespace is ignored); wins over `token_env`.
+    pub token_file: Option<PathBuf>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            token_env: DEFAULT_ADMIN_TOKEN_ENV.to_string(),
+            token_file: None,
+        }
+    }
+}
+
+/// Settings of one plugin.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct PluginSettings {
+    /// JSON envelope mode: the plugin receives the request context as JSON and may set the
+    /// response status and headers. By default off (raw mode).
+    pub envelope: bool,
+}
+
+/// `wasmplug.toml` could not be read or is invalid, or the admin token file is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid gateway config `{}`: {message}", path.display())]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong, with line and column when known.
+    pub message: String,
+}
+
+impl GatewayConfig {
+    /// Reads `path`; relative paths in it are relative to its folder.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not valid TOML, or has an unknown key or a bad value.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<GatewayConfig, ConfigError> {
+        let path = path.as_ref();
+        let error = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let mut config = GatewayConfig::parse(&text).map_err(error)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.plugin_dir = base.join(&config.plugin_dir);
+        config.cache_dir = config.cache_dir.map(|d| base.join(d));
+        config.admin.token_file = config.admin.token_file.map(|f| base.join(f));
+        Ok(config)
+    }
+
+    /// Parses the text of a `wasmplug.toml` (paths stay as written).
+    ///
+    /// # Errors
+    /// A message naming the bad key or value and its line.
+    pub fn parse(text: &str) -> Result<GatewayConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// The settings of plugin `name` (defaults when it has none).
+    pub fn plugin(&self, name: &str) -> PluginSettings {
+        self.plugins.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The admin token: from `token_file` if set, else from the `token_env` variable when it
+    /// is set and not empty; `None` disables the admin API.
+    ///
+    /// # Errors
+    /// The token file cannot be read or is empty.
+    pub fn admin_token(&self) -> Result<Option<AdminToken>, ConfigError> {
+        if let Some(file) = &self.admin.token_file {
+            let error = |message: String| ConfigError {
+                path: file.clone(),
+                message,
+            };
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| error(format!("cannot read the admin token file: {e}")))?;
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(error("the admin token file is empty".into()));
+            }
+            return Ok(Some(AdminToken::new(token)));
+        }
+        Ok(std::env::var(&self.admin.token_env)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| AdminToken::new(t.trim())))
+    }
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    wasmplug::parse_duration(&s).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let c = GatewayConfig::parse(
+            "addr = \"0.0.0.0:9000\"\nplugin_dir = \"p\"\nhot_reload = false\nbody_limit = \"1KiB\"\ngrace_period = \"2s\"\n[admin]\ntoken_env = \"TOK\"\n[plugins.json-transformer]\nenvelope = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.addr.port(), 9000);
+        assert_eq!(c.body_limit, ByteSize::kib(1));
+        assert_eq!(c.grace_period, Duration::from_secs(2));
+        assert!(!c.hot_reload);
+        assert_eq!(c.admin.token_env, "TOK");
+        assert!(c.plugin("json-transformer").envelope);
+        assert!(!c.plugin("other").envelope);
+    }
+
+    #[test]
+    fn unknown_keys_name_key_and_line() {
+        let err =
+            GatewayConfig::parse("addr = \"127.0.0.1:1\"\nbody_limt = \"1KiB\"\n").unwrap_err();
+        assert!(err.contains("body_limt") && err.contains("line 2"), "{err}");
+        let err = GatewayConfig::parse("grace_period = \"soon\"\n").unwrap_err();
+        assert!(err.contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn token_file_wins_and_must_not_be_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "  s3cret\n").unwrap();
+        let mut c = GatewayConfig::default();
+        c.admin.token_file = Some(file.clone());
+        assert!(c.admin_token().unwrap().unwrap().verify("s3cret"));
+        std::fs::write(&file, "\n").unwrap();
+        assert!(c.admin_token().unwrap_err().message.contains("empty"));
+    }
+}

@@ -1,0 +1,123 @@
+//! `POST|GET /v1/plugins/{name}/{function}`: one plugin call per request.
+//!
+//! Raw mode (default): the body is the input, the output is the body of a 200 response
+//! (`application/json` when it starts like a JSON object or array, `text/plain` when it is
+//! other UTF-8, `application/octet-stream` otherwise). Envelope mode: see [`crate::envelope`].
+//! The serving version is returned in `X-Wasmplug-Version`.
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::response::Response;
+use wasmplug::CallOptions;
+
+use crate::access::RequestId;
+use crate::envelope::{self, Envelope};
+use crate::error::ApiError;
+use crate::headers;
+use crate::state::AppState;
+
+#[allow(clippy::too_many_arguments)] // axum extractors
+pub(crate) async fn invoke(
+    State(state): State<AppState>,
+    Path((name, function)): Path<(String, String)>,
+    Extension(request_id): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    request_headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) if e.status() == 413 => ApiError::BodyTooLarge {
+            limit: state.config().body_limit.bytes(),
+        },
+        other => ApiError::BadRequest(other.body_text()),
+    })?;
+    let query: Vec<(String, String)> = match uri.query() {
+        Some(_) => {
+            Query::<Vec<(String, String)>>::try_from_uri(&uri)
+                .map_err(|e| ApiError::BadRequest(e.body_text()))?
+                .0
+        }
+        None => Vec::new(),
+    };
+    let version = request_headers
+        .get(headers::VERSION)
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .or_else(|| {
+            query
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "version")
+                .map(|(_, v)| v.clone())
+        })
+        .map(|v| {
+            semver::Version::parse(v.trim()).map_err(|e| {
+                ApiError::BadRequest(format!("version pin `{v}` is not a semver version: {e}"))
+            })
+        })
+        .transpose()?;
+    let sticky_key = request_headers
+        .get(headers::STICKY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let envelope = match request_headers
+        .get(headers::ENVELOPE)
+        .map(HeaderValue::as_bytes)
+    {
+        Some(b"1" | b"true") => true,
+        Some(b"0" | b"false") => false,
+        _ => state
+            .config()
+            .plugins
+            .get(&name)
+            .is_some_and(|p| p.envelope),
+    };
+    let input = if envelope {
+        Envelope::new(
+            &request_id.0,
+            method.as_str(),
+            uri.path(),
+            &request_headers,
+            query,
+            &body,
+        )
+        .to_bytes()
+    } else {
+        Vec::from(body)
+    };
+    let opts = CallOptions {
+        version,
+        sticky_key,
+    };
+    let routed = state
+        .registry()
+        .call_async(&name, &function, input, opts)
+        .await?;
+    let output = routed.output.output;
+    let mut response = if envelope {
+        envelope::response(output)?
+    } else {
+        raw_response(output)
+    };
+    if let Ok(v) = HeaderValue::from_str(&routed.version.to_string()) {
+        response.headers_mut().insert(headers::VERSION, v);
+    }
+    Ok(response)
+}
+
+/// A 200 response carrying `output`, with a content type guessed from its first byte.
+pub(crate) fn raw_response(output: Vec<u8>) -> Response {
+    let content_type = match output.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => "application/json",
+        _ if std::str::from_utf8(&output).is_ok() => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    let mut response = Response::new(Body::from(output));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}

@@ -1,0 +1,35 @@
+//! Operations endpoints: `/healthz` (the process answers), `/readyz` (the plugin directory
+//! is loaded and the server is not shutting down), `/metrics` (Prometheus text format).
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    if state.is_ready() {
+        Ok("ready\n")
+    } else {
+        Err(ApiError::NotReady)
+    }
+}
+
+pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let handle = state.metrics().ok_or(ApiError::NotFound)?;
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
