@@ -1,33 +1,12 @@
 //! `wasmplug bench`: the JSON report's shape, in both isolation modes, with the baseline.
 //! No timing assertions: machines are noisy.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// The repo root, after building the Rust guests once for this test binary.
-fn built() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let status = Command::new("bash")
-                .arg(root().join("scripts/build-guests.sh"))
-                .status()
-                .unwrap();
-            assert!(status.success(), "scripts/build-guests.sh failed");
-            root()
-        })
-        .clone()
-}
+mod common;
+use common::built;
 
 /// Runs `wasmplug bench ... --json` and returns the parsed report.
 fn bench(args: &[&str]) -> Value {

@@ -1,34 +1,15 @@
 //! The `wasmplug` binary: output, exit codes and error messages, run as a user would.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+mod common;
+use common::{built, root};
+
 const LOAD_ERROR: i32 = 3;
 const CALL_ERROR: i32 = 4;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// The repo root, after building the Rust guests once for this test binary.
-fn built() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let status = Command::new("bash")
-                .arg(root().join("scripts/build-guests.sh"))
-                .status()
-                .unwrap();
-            assert!(status.success(), "scripts/build-guests.sh failed");
-            root()
-        })
-        .clone()
-}
 
 fn wat(name: &str) -> String {
     root()

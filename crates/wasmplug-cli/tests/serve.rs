@@ -2,33 +2,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// The repo root, after building the Rust guests once for this test binary.
-fn built() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let status = Command::new("bash")
-                .arg(root().join("scripts/build-guests.sh"))
-                .status()
-                .unwrap();
-            assert!(status.success(), "scripts/build-guests.sh failed");
-            root()
-        })
-        .clone()
-}
+mod common;
+use common::{built, root};
 
 /// A running `wasmplug serve`; killed on drop.
 struct Server {
