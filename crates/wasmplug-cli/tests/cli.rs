@@ -467,3 +467,103 @@ fn second_run_loads_from_the_compiled_module_cache() {
     ]);
     assert_eq!(uncached.stdout, b"Hello, x!");
 }
+
+/// Every hostile guest run through the CLI exits non-zero with its named error, and the
+/// host neither panics nor dumps core (`tests/hostile/`, see docs/security.md).
+#[test]
+fn hostile_guests_fail_cleanly_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes_file = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let fd3 = bytes_file("fd3", &[3]);
+    let accept_fd3 = bytes_file("accept", &[0, 3]);
+    let too_big = bytes_file("too-big", &(4 * 1024 * 1024 + 1u32).to_le_bytes());
+    let mount = format!("{}:/data:ro", dir.path().display());
+    let hostile = |name: &str| {
+        root()
+            .join("tests/hostile")
+            .join(format!("{name}.wat"))
+            .display()
+            .to_string()
+    };
+    let cases: Vec<(String, Vec<&str>, &str)> = vec![
+        (
+            hostile("infinite-loop"),
+            vec!["run", "--timeout", "200ms"],
+            "timed out",
+        ),
+        (
+            hostile("memory-grow-loop"),
+            vec!["run", "--memory", "4MiB"],
+            "exceeded the memory limit of 4194304 bytes",
+        ),
+        (
+            hostile("alloc-4gib"),
+            vec!["run"],
+            "exceeded the memory limit",
+        ),
+        (
+            hostile("table-grow-bomb"),
+            vec!["run", "--memory", "4MiB"],
+            "exceeded the memory limit",
+        ),
+        (hostile("recursion"), vec!["run"], "stack overflow"),
+        (hostile("oob-return"), vec!["run"], "out of bounds"),
+        (hostile("wrap-return"), vec!["run"], "out of bounds"),
+        (
+            hostile("garbage-alloc"),
+            vec!["run", "-i", "x"],
+            "input buffer from allocate",
+        ),
+        (
+            hostile("alloc-trap"),
+            vec!["run", "-i", "x"],
+            "trapped in `allocate`",
+        ),
+        (
+            hostile("panic-message"),
+            vec!["run"],
+            "hostile plugin gave up",
+        ),
+        (hostile("unreachable"), vec!["run"], "unreachable executed"),
+        (
+            hostile("read-passwd"),
+            vec!["run", "--input-file", &fd3],
+            "(code 8)",
+        ),
+        (
+            hostile("socket"),
+            vec!["run", "--input-file", &accept_fd3],
+            "(code 8)",
+        ),
+        (
+            hostile("dotdot-escape"),
+            vec!["run", "-i", "../etc/passwd", "--allow-fs", &mount],
+            "(code 63)",
+        ),
+        (
+            hostile("big-output"),
+            vec!["run", "--input-file", &too_big],
+            "exceeds `max_output`",
+        ),
+    ];
+    for (guest, rest, needle) in &cases {
+        let mut args = vec!["run", guest.as_str()];
+        args.extend(rest.iter().copied());
+        let out = wasmplug(&args);
+        assert_fails(&out, CALL_ERROR, needle);
+        assert!(!stderr(&out).contains("core dumped"), "{guest}");
+    }
+    // 100 MiB on stdout: the call succeeds, the host keeps 1 MiB and says what it dropped.
+    let out = wasmplug(&["run", &hostile("stdout-flood"), "stdout"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"done");
+    assert!(
+        stderr(&out).contains("bytes of guest stdout dropped (max_stdio)"),
+        "{}",
+        &stderr(&out)[stderr(&out).len().saturating_sub(300)..]
+    );
+}
