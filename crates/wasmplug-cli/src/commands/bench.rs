@@ -12,6 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 use wasmplug::{InstancePolicy, Isolation, Manifest, Plugin};
 
+use super::input::InputArgs;
 use super::progress::with_spinner;
 use super::sandbox::{SandboxArgs, is_manifest};
 use crate::exit;
@@ -30,12 +31,8 @@ pub struct Bench {
     plugin: PathBuf,
     /// The plugin function to call.
     function: String,
-    /// Input text (default: empty).
-    #[arg(long, short, conflicts_with = "input_file")]
-    input: Option<String>,
-    /// File whose bytes are the input (`-` for stdin).
-    #[arg(long)]
-    input_file: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Isolation mode [default: the manifest's, else per-call].
     #[arg(long, value_enum)]
     isolation: Option<IsolationArg>,
@@ -105,7 +102,7 @@ struct Report {
 impl Bench {
     /// Loads the plugin, runs the workload (and the baseline), prints the report.
     pub fn execute(self) -> anyhow::Result<()> {
-        let input = self.read_input()?;
+        let input = self.input.read(false)?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || self.load())
             .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
@@ -226,22 +223,6 @@ impl Bench {
         } else {
             self.plugin.clone()
         })
-    }
-
-    fn read_input(&self) -> anyhow::Result<Vec<u8>> {
-        if let Some(text) = &self.input {
-            return Ok(text.clone().into_bytes());
-        }
-        match &self.input_file {
-            Some(path) if path.as_os_str() == "-" => {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
-                Ok(buf)
-            }
-            Some(path) => std::fs::read(path)
-                .with_context(|| format!("cannot read input file `{}`", path.display())),
-            None => Ok(Vec::new()),
-        }
     }
 
     /// Runs the workload: `--concurrency` threads, each calling the closure `setup` made

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_http;
+mod input;
 mod inspect;
 mod progress;
 mod run;

@@ -1,10 +1,11 @@
 //! `wasmplug run <plugin> <function> [--input TEXT | --input-file PATH]`
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::input::InputArgs;
 use super::progress::with_spinner;
 use super::sandbox::SandboxArgs;
 use crate::exit;
@@ -21,12 +22,8 @@ pub struct Run {
     plugin: PathBuf,
     /// The plugin function to call.
     function: String,
-    /// Input text.
-    #[arg(long, short, conflicts_with = "input_file")]
-    input: Option<String>,
-    /// File whose bytes are the input (`-` for stdin).
-    #[arg(long)]
-    input_file: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -34,7 +31,7 @@ pub struct Run {
 impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
-        let input = self.read_input()?;
+        let input = self.input.read(true)?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || {
             self.sandbox
@@ -74,26 +71,5 @@ impl Run {
         }
         stdout.flush()?;
         Ok(())
-    }
-
-    fn read_input(&self) -> anyhow::Result<Vec<u8>> {
-        if let Some(text) = &self.input {
-            return Ok(text.clone().into_bytes());
-        }
-        let mut buf = Vec::new();
-        match &self.input_file {
-            Some(path) if path.as_os_str() != "-" => {
-                return std::fs::read(path)
-                    .with_context(|| format!("cannot read input file `{}`", path.display()));
-            }
-            Some(_) => {
-                std::io::stdin().read_to_end(&mut buf)?;
-            }
-            None if !std::io::stdin().is_terminal() => {
-                std::io::stdin().read_to_end(&mut buf)?;
-            }
-            None => {}
-        }
-        Ok(buf)
     }
 }
