@@ -2,7 +2,7 @@
 # Builds the Rust guests (WebAssembly plugins) for wasm32-wasip1:
 #
 #   examples/plugins/<name>/<name>.wasm     the example plugins, next to their plugin.toml
-#   target/guests/wasm/pdk-probe.wasm       the test guest of the host's PDK tests
+#   target/guests/wasm/<probe>.wasm         the test guests of the host's integration tests
 #
 # Idempotent: cargo rebuilds only what changed and artifacts are copied only when they
 # differ. Extra arguments are passed to `cargo build` (e.g. `-v`).
@@ -46,4 +46,6 @@ for name in echo greet json-transformer; do
 done
 
 mkdir -p "$TARGET_DIR/wasm"
-copy "$OUT/pdk_probe.wasm" "$TARGET_DIR/wasm/pdk-probe.wasm"
+for name in pdk-probe host-probe custom-probe; do
+    copy "$OUT/${name//-/_}.wasm" "$TARGET_DIR/wasm/$name.wasm"
+done

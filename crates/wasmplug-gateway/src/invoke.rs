@@ -91,6 +91,7 @@ pub(crate) async fn invoke(
     let opts = CallOptions {
         version,
         sticky_key,
+        request_id: Some(request_id.0.clone()),
     };
     let routed = state
         .registry()

@@ -20,6 +20,7 @@
 
 use proc_macro::TokenStream;
 
+mod host_fn;
 mod names;
 mod plugin_fn;
 mod plugin_meta;
@@ -84,6 +85,37 @@ pub fn plugin_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
             tokens.extend(item);
             tokens.into()
         }
+    }
+}
+
+/// Declares host functions the application registered (with `wasmplug::HostFunctions`) and
+/// generates a safe wrapper for each.
+///
+/// Arguments of type `i32`, `u32`, `i64`, `u64`, `f32`, `f64` and `bool` cross as wasm
+/// values; anything else (`&str`, `String`, `&[u8]`, `Vec<u8>`, `Json<T>`) as a
+/// `(ptr, len)` buffer. Results: nothing, a scalar, or `Vec<u8>` / `String` / `Json<T>`.
+/// Each wrapper returns `Result<T, wasmplug_pdk::Error>`: `Err` is the host function's error
+/// value. Natively (unit tests) the wrappers return an error.
+///
+/// ```
+/// use wasmplug_pdk::{Json, host_fn};
+///
+/// #[host_fn("myapp")]
+/// extern "C" {
+///     fn add(a: i64, b: i64) -> i64;
+///     fn lookup_user(id: u32) -> Json<serde_json::Value>;
+///     fn audit(message: &str);
+/// }
+///
+/// # fn main() {
+/// assert!(add(1, 2).is_err()); // natively there is no host
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn host_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match host_fn::expand(attr.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.into_compile_error().into(),
     }
 }
 

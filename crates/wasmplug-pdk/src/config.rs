@@ -31,7 +31,27 @@ fn lock() -> MutexGuard<'static, BTreeMap<String, String>> {
 /// }
 /// # fn main() {}
 /// ```
+///
+/// Inside a wasmplug host the value comes from the host (`wasmplug.config_get`), so it is
+/// always the current configuration; natively (unit tests) from the map given to `init`.
 pub fn config(key: &str) -> Option<String> {
+    config_from_host(key)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn config_from_host(key: &str) -> Option<String> {
+    let mut slot = 0u64;
+    // SAFETY: a live slice the host only reads; `slot` is a live 8-byte result slot.
+    let status = unsafe { crate::host::config_get(key.as_ptr(), key.len(), &mut slot) };
+    // SAFETY: the host wrote `slot` for this call.
+    match unsafe { crate::hostcall::take_reply(status, slot) } {
+        Ok(Some(bytes)) => String::from_utf8(bytes).ok(),
+        Ok(None) | Err(_) => None,
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn config_from_host(key: &str) -> Option<String> {
     lock().get(key).cloned()
 }
 

@@ -10,8 +10,44 @@ mod imports {
         /// `wasmplug.panic(msg_ptr, msg_len)`: never returns.
         #[link_name = "panic"]
         pub(super) fn panic(msg_ptr: *const u8, msg_len: usize);
+        /// `wasmplug.log(level, msg_ptr, msg_len)`.
+        #[link_name = "log"]
+        pub(crate) fn log(level: i32, msg_ptr: *const u8, msg_len: usize);
+        /// `wasmplug.config_get(key_ptr, key_len, out) -> status`.
+        #[link_name = "config_get"]
+        pub(crate) fn config_get(key_ptr: *const u8, key_len: usize, out: *mut u64) -> i32;
+        /// `wasmplug.kv_get(key_ptr, key_len, out) -> status`.
+        #[link_name = "kv_get"]
+        pub(crate) fn kv_get(key_ptr: *const u8, key_len: usize, out: *mut u64) -> i32;
+        /// `wasmplug.kv_set(key_ptr, key_len, value_ptr, value_len, out) -> status`.
+        #[link_name = "kv_set"]
+        pub(crate) fn kv_set(
+            key_ptr: *const u8,
+            key_len: usize,
+            value_ptr: *const u8,
+            value_len: usize,
+            out: *mut u64,
+        ) -> i32;
+        /// `wasmplug.kv_delete(key_ptr, key_len, out) -> status`.
+        #[link_name = "kv_delete"]
+        pub(crate) fn kv_delete(key_ptr: *const u8, key_len: usize, out: *mut u64) -> i32;
+        /// `wasmplug.kv_list(prefix_ptr, prefix_len, out) -> status`.
+        #[link_name = "kv_list"]
+        pub(crate) fn kv_list(prefix_ptr: *const u8, prefix_len: usize, out: *mut u64) -> i32;
+        /// `wasmplug.http_request(head_ptr, head_len, body_ptr, body_len, out) -> status`.
+        #[link_name = "http_request"]
+        pub(crate) fn http_request(
+            head_ptr: *const u8,
+            head_len: usize,
+            body_ptr: *const u8,
+            body_len: usize,
+            out: *mut u64,
+        ) -> i32;
     }
 }
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use imports::{config_get, http_request, kv_delete, kv_get, kv_list, kv_set, log};
 
 /// Fails the current call with an error value: the host copies `message` immediately.
 #[cfg(target_arch = "wasm32")]

@@ -87,8 +87,12 @@
 mod config;
 mod error;
 mod host;
+pub mod hostcall;
+pub mod http;
 mod io;
 mod json;
+pub mod kv;
+pub mod log;
 mod memory;
 mod panic_hook;
 
@@ -100,4 +104,4 @@ pub use config::{config, config_all};
 pub use error::{Error, FnResult};
 pub use io::{FromInput, IntoOutput};
 pub use json::Json;
-pub use wasmplug_pdk_macros::{plugin_fn, plugin_meta};
+pub use wasmplug_pdk_macros::{host_fn, plugin_fn, plugin_meta};

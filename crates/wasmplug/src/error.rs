@@ -238,6 +238,27 @@ pub enum Error {
         backtrace: Vec<Frame>,
     },
 
+    /// An application host function aborted the plugin call
+    /// ([`crate::HostError::abort`]). The instance was discarded.
+    #[error(
+        "plugin function `{function}` was aborted by host function `{host_function}`: {message}"
+    )]
+    HostFunction {
+        /// The plugin function being called.
+        function: String,
+        /// `module::name` of the host function.
+        host_function: String,
+        /// The host function's message.
+        message: String,
+    },
+
+    /// A host function could not be registered (reserved module, duplicate, bad name).
+    #[error("cannot register host function: {reason}")]
+    HostFunctionDefinition {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// The call ran past its wall-clock deadline and was interrupted.
     #[error(
         "plugin function `{function}` timed out: the `timeout` limit is {limit:?} and it ran for {elapsed:?}; look for an endless loop or raise the limit"
@@ -452,6 +473,8 @@ impl Error {
             Error::Guest { .. } => "guest",
             Error::Trap { .. } => "trap",
             Error::Timeout { .. } => "timeout",
+            Error::HostFunction { .. } => "host_function",
+            Error::HostFunctionDefinition { .. } => "host_function_definition",
             Error::MemoryLimit { .. } => "memory_limit",
             Error::OutOfFuel { .. } => "out_of_fuel",
             Error::Json { .. } => "json",
@@ -480,6 +503,7 @@ impl Error {
                 | Error::InvalidPlugin { .. }
                 | Error::Capability { .. }
                 | Error::CapabilityEscalation { .. }
+                | Error::HostFunctionDefinition { .. }
                 | Error::Instantiate { .. }
                 | Error::Engine { .. }
         )
@@ -500,7 +524,8 @@ impl Error {
 
     /// Whether this error counts against the plugin version that produced it (for circuit
     /// breakers and canary rollback): faults of the guest and error values it returned, but
-    /// not backpressure, unknown functions, oversized input or an open breaker.
+    /// not backpressure, unknown functions, oversized input, an open breaker or an abort by
+    /// an application host function (the host's failure, not the plugin's).
     pub fn counts_against_plugin(&self) -> bool {
         !matches!(
             self,
@@ -509,6 +534,7 @@ impl Error {
                 | Error::InputTooLarge { .. }
                 | Error::Json { .. }
                 | Error::CircuitOpen { .. }
+                | Error::HostFunction { .. }
                 | Error::PluginNotFound { .. }
                 | Error::VersionNotFound { .. }
                 | Error::NoRoute { .. }

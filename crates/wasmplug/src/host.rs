@@ -1,20 +1,23 @@
 //! Per-instance host state and the `wasmplug` host functions every plugin may import.
 //!
-//! The host functions of ABI v1 are `set_error(msg_ptr, msg_len, code)` and
-//! `panic(msg_ptr, msg_len)` (see docs/abi.md section 5). Both read guest memory only
-//! through [`crate::abi::memory`]; a bad pointer ends the call with a typed error, never a
-//! host panic. WASI preview 1 is linked too, with a context that grants nothing.
+//! The host functions themselves live in [`crate::host_fn`]; they read guest memory only
+//! through [`crate::abi::memory`], so a bad pointer ends the call with a typed error, never
+//! a host panic. WASI preview 1 is linked too, with a context that grants only what the
+//! plugin's capabilities say.
 
-use wasmtime::{Caller, Extern, Linker};
+use std::sync::Arc;
+
+use wasmtime::Linker;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
-use crate::abi::{self, HOST_MODULE, MAX_ERROR_MESSAGE_LEN, memory};
 use crate::capability::{Capabilities, Capture};
 use crate::error::Result;
+use crate::host_fn::{CallContext, Services};
 use crate::limits::{Limits, MemoryAccountant};
 
 /// Store data of one plugin instance.
-pub(crate) struct HostState {
+#[doc(hidden)]
+pub struct HostState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) memory: MemoryAccountant,
     /// The error value set by the guest during the current call.
@@ -25,6 +28,11 @@ pub(crate) struct HostState {
     /// Captured stdout / stderr of the current call.
     pub(crate) stdout: Capture,
     pub(crate) stderr: Capture,
+    /// What the host functions work with (shared by the plugin's instances).
+    pub(crate) services: Arc<Services>,
+    /// The function being called (index into the services' table) and its request id.
+    pub(crate) function: usize,
+    pub(crate) request_id: Option<Arc<str>>,
 }
 
 impl HostState {
@@ -34,6 +42,7 @@ impl HostState {
         max_table_elements: Option<usize>,
         caps: &Capabilities,
         env: &[(String, String)],
+        services: Arc<Services>,
     ) -> Result<HostState> {
         let cap = usize::try_from(limits.max_stdio.bytes()).unwrap_or(usize::MAX);
         let stdout = Capture::new(cap);
@@ -47,79 +56,79 @@ impl HostState {
             call_timeout: limits.timeout,
             stdout,
             stderr,
+            function: services.init_index(),
+            services,
+            request_id: None,
         })
+    }
+
+    /// Who is calling, for host functions.
+    pub(crate) fn context(&self) -> CallContext {
+        CallContext {
+            plugin: self.services.plugin.clone(),
+            version: self.services.version.clone(),
+            function: self.services.function(self.function),
+            request_id: self.request_id.clone(),
+        }
     }
 }
 
 /// A host function ended the call; carried through wasmtime as the trap's error.
+#[doc(hidden)]
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum HostTrap {
+pub enum HostTrap {
     /// The guest called `wasmplug.panic`.
     #[error("guest panicked: {0}")]
     Panic(String),
     /// The guest passed a pointer/length outside its memory to a host function.
     #[error("{what} at {ptr}+{len} is outside guest memory of {memory_size} bytes")]
     OutOfBounds {
+        /// What the range was for.
         what: &'static str,
+        /// Start.
         ptr: u32,
+        /// Length.
         len: u32,
+        /// Memory size at the time.
         memory_size: usize,
     },
     /// The guest imports `memory`-reading host functions but exports no memory.
     #[error("the plugin exports no `memory`")]
     NoMemory,
+    /// The guest exports no usable `allocate` for a host function's result.
+    #[error("the plugin exports no `allocate (i32) -> i32` for a host function result")]
+    NoAllocate,
+    /// The guest's `allocate` returned 0 for a host function's result.
+    #[error("`allocate` returned 0 for a host function result of {len} bytes")]
+    AllocFailed {
+        /// Requested size.
+        len: u32,
+    },
+    /// A host function result over 4 GiB.
+    #[error("a host function result of {len} bytes does not fit in guest memory")]
+    ResultTooLarge {
+        /// Its size.
+        len: usize,
+    },
+    /// An async host function did not finish before the call's deadline.
+    #[error("a host function did not finish before the call's deadline")]
+    Deadline,
+    /// An application host function aborted the call.
+    #[error("host function `{function}` aborted the call: {message}")]
+    Abort {
+        /// `module::name` of the host function.
+        function: String,
+        /// Its message.
+        message: String,
+    },
 }
 
-/// Whether `name` is a host function of module `wasmplug` in ABI v1.
-pub(crate) fn is_known_import(name: &str) -> bool {
-    matches!(name, "set_error" | "panic")
-}
-
-/// Builds the linker shared by all plugins of an engine.
+/// Builds the linker shared by all plugins of an engine: WASI and the built-in host
+/// functions. Application host functions are added per plugin (see
+/// [`crate::HostFunctions`]).
 pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)?;
-    linker.func_wrap(
-        HOST_MODULE,
-        "set_error",
-        |mut caller: Caller<'_, HostState>,
-         ptr: u32,
-         len: u32,
-         code: i32|
-         -> wasmtime::Result<()> {
-            let message = read_guest_string(&mut caller, "error message", ptr, len)?;
-            caller.data_mut().guest_error = Some((message, code));
-            Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        HOST_MODULE,
-        "panic",
-        |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<()> {
-            let message = read_guest_string(&mut caller, "panic message", ptr, len)?;
-            Err(HostTrap::Panic(message).into())
-        },
-    )?;
+    crate::host_fn::link_builtins(&mut linker)?;
     Ok(linker)
-}
-
-/// Reads a UTF-8 (lossy) string of at most [`MAX_ERROR_MESSAGE_LEN`] bytes from the guest.
-fn read_guest_string(
-    caller: &mut Caller<'_, HostState>,
-    what: &'static str,
-    ptr: u32,
-    len: u32,
-) -> Result<String, HostTrap> {
-    let Some(Extern::Memory(mem)) = caller.get_export(abi::EXPORT_MEMORY) else {
-        return Err(HostTrap::NoMemory);
-    };
-    let data = mem.data(&caller);
-    let bytes = memory::read(data, ptr, len).ok_or(HostTrap::OutOfBounds {
-        what,
-        ptr,
-        len,
-        memory_size: data.len(),
-    })?;
-    let kept = &bytes[..bytes.len().min(MAX_ERROR_MESSAGE_LEN)];
-    Ok(String::from_utf8_lossy(kept).into_owned())
 }

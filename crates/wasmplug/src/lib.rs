@@ -41,6 +41,9 @@
 //! - [`Registry`]: named plugins with versions, weighted / sticky / pinned routing, circuit
 //!   breakers, automatic canary rollback, metrics (through the `metrics` facade) and hot
 //!   reload of a plugin directory ([`Registry::watch`]).
+//! - [`host_fn`]: what plugins can ask of their host (`log`, `config_get`, a key-value store
+//!   ([`KvStore`]), allow-listed HTTP ([`HttpClient`])) and the application's own typed
+//!   functions ([`HostFunctions`]), configured together in a [`HostConfig`].
 
 pub mod abi;
 mod breaker;
@@ -50,6 +53,7 @@ mod engine;
 mod epoch;
 mod error;
 mod host;
+pub mod host_fn;
 mod limits;
 mod manifest;
 mod metrics;
@@ -66,6 +70,9 @@ pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
+pub use host_fn::{
+    CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
+};
 pub use limits::Limits;
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};

@@ -29,6 +29,11 @@ pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
 /// max_output = "4MiB"
 /// max_module_size = "64MiB"
 /// max_stdio = "1MiB"      # captured stdout / stderr per call
+/// max_http_response = "4MiB"
+/// max_kv_key = "1KiB"
+/// max_kv_value = "1MiB"
+/// max_kv_total = "64MiB"  # all keys + values of the plugin's kv namespace
+/// log_lines_per_second = 100
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -54,6 +59,18 @@ pub struct Limits {
     /// Bytes of stdout, and separately of stderr, kept per call; the rest is dropped and
     /// counted. By default 1 MiB.
     pub max_stdio: ByteSize,
+    /// Largest response body `http_request` accepts; a larger one is an error value for the
+    /// guest. By default 4 MiB.
+    pub max_http_response: ByteSize,
+    /// Largest kv key. By default 1 KiB.
+    pub max_kv_key: ByteSize,
+    /// Largest kv value. By default 1 MiB.
+    pub max_kv_value: ByteSize,
+    /// Most bytes (keys + values) the plugin's kv namespace may hold. By default 64 MiB.
+    pub max_kv_total: ByteSize,
+    /// Log lines per second the plugin may emit through `log` (burst: one second's worth);
+    /// the rest are dropped and counted. By default 100.
+    pub log_lines_per_second: u32,
 }
 
 impl Default for Limits {
@@ -67,6 +84,11 @@ impl Default for Limits {
             max_output: ByteSize::mib(4),
             max_module_size: ByteSize::mib(64),
             max_stdio: ByteSize::mib(1),
+            max_http_response: ByteSize::mib(4),
+            max_kv_key: ByteSize::kib(1),
+            max_kv_value: ByteSize::mib(1),
+            max_kv_total: ByteSize::mib(64),
+            log_lines_per_second: 100,
         }
     }
 }

@@ -119,16 +119,18 @@ impl PluginInterface {
             })?;
             function_exports.push(export);
         }
-        for import in &info.imports {
-            let allowed = match import.module.as_str() {
-                HOST_MODULE => crate::host::is_known_import(&import.name),
-                WASI_MODULE => true,
-                _ => false,
-            };
-            if !allowed {
+        for import in info.imports.iter().filter(|i| i.module == HOST_MODULE) {
+            let Some((params, results)) = crate::host_fn::builtin_signature(&import.name) else {
                 return Err(Error::invalid_plugin(format!(
-                    "unsupported import `{}::{}` ({}); plugins may import only the `{HOST_MODULE}` host functions and `{WASI_MODULE}` (see docs/abi.md)",
-                    import.module, import.name, import.ty
+                    "unsupported import `{HOST_MODULE}::{}` ({}): no such host function (see docs/abi.md section 5)",
+                    import.name, import.ty
+                )));
+            };
+            let expected = format!("func {}", sig(params, results));
+            if import.ty != expected {
+                return Err(Error::invalid_plugin(format!(
+                    "import `{HOST_MODULE}::{}` has type `{}`, expected `{expected}` (see docs/abi.md section 5)",
+                    import.name, import.ty
                 )));
             }
         }

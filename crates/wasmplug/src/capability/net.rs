@@ -10,6 +10,7 @@
 //! user info.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, de};
@@ -61,6 +62,21 @@ impl NetPattern {
             HostPattern::Subdomains(suffix) => host
                 .strip_suffix(suffix.as_str())
                 .is_some_and(|prefix| !prefix.is_empty()),
+        }
+    }
+
+    /// Whether this pattern names the IP address `ip` itself, for a URL with `scheme` and
+    /// `port` (the scheme's default port when the URL has none). Only an exact IP-literal
+    /// pattern does (`http://127.0.0.1:8080`, `https://[::1]`); a `*.` pattern never matches
+    /// an address. Addresses are compared as addresses, so `[::0001]` and `[::1]` are equal,
+    /// while `127.0.0.1` and `[::ffff:127.0.0.1]` are not.
+    pub fn allows_ip(&self, scheme: &str, ip: IpAddr, port: u16) -> bool {
+        if !scheme.eq_ignore_ascii_case(&self.scheme) || self.port.is_some_and(|p| p != port) {
+            return false;
+        }
+        match &self.host {
+            HostPattern::Exact(h) => h.parse::<IpAddr>().is_ok_and(|named| named == ip),
+            HostPattern::Subdomains(_) => false,
         }
     }
 }
@@ -190,6 +206,25 @@ mod tests {
         let any = p("http://127.0.0.1:*");
         assert!(any.allows("http://127.0.0.1:5000/"));
         assert!(p("http://[::1]:9000").allows("http://[::1]:9000/"));
+    }
+
+    #[test]
+    fn ip_literal_patterns_name_addresses() {
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        let v6: IpAddr = "::1".parse().unwrap();
+        assert!(p("http://127.0.0.1:8080").allows_ip("http", v4, 8080));
+        assert!(p("HTTP://127.0.0.1:8080").allows_ip("http", v4, 8080));
+        assert!(!p("http://127.0.0.1:8080").allows_ip("https", v4, 8080));
+        assert!(!p("http://127.0.0.1:8080").allows_ip("http", v4, 8081));
+        assert!(p("http://127.0.0.1:*").allows_ip("http", v4, 1));
+        assert!(p("https://[::1]").allows_ip("https", v6, 443));
+        assert!(p("https://[0:0::0001]").allows_ip("https", v6, 443));
+        assert!(!p("https://[::ffff:127.0.0.1]").allows_ip("https", v4, 443));
+        assert!(
+            !p("http://*.0.1:*").allows_ip("http", v4, 80),
+            "no wildcard IPs"
+        );
+        assert!(!p("http://localhost:*").allows_ip("http", v4, 80));
     }
 
     #[test]

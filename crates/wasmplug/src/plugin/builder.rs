@@ -10,6 +10,7 @@ use super::compiled::{CompileRequest, CompiledPlugin, PluginSource};
 use crate::capability::{Capabilities, EnvGrant, FsMount, NetPattern};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
+use crate::host_fn::{HostConfig, HostFunctions, KvStore};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::policy::{InstancePolicy, Isolation};
@@ -38,6 +39,7 @@ pub struct PluginBuilder {
     capabilities: Option<Capabilities>,
     /// Added to the grants.
     extra: Capabilities,
+    host: HostConfig,
 }
 
 impl PluginBuilder {
@@ -105,6 +107,26 @@ impl PluginBuilder {
     /// Allows an outbound destination, in addition to the manifest's grants.
     pub fn allow_net(mut self, pattern: NetPattern) -> Self {
         self.extra.net.push(pattern);
+        self
+    }
+
+    /// Host functions, kv store and HTTP client of the application (replaces earlier
+    /// [`PluginBuilder::host_functions`] / [`PluginBuilder::kv_store`] calls).
+    pub fn host(mut self, host: HostConfig) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// The application's own host functions the plugin may import.
+    pub fn host_functions(mut self, functions: HostFunctions) -> Self {
+        self.host.functions = functions;
+        self
+    }
+
+    /// The key-value store behind `kv_*` (by default the persistent store in
+    /// [`HostConfig::default_data_dir`]).
+    pub fn kv_store(mut self, store: KvStore) -> Self {
+        self.host.kv = Some(store);
         self
     }
 
@@ -240,6 +262,7 @@ impl PluginBuilder {
                 config: self.config,
                 source,
                 expect,
+                host: self.host,
             },
         )
     }

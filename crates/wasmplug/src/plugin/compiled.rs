@@ -16,6 +16,7 @@ use crate::capability::Capabilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::host::HostState;
+use crate::host_fn::{HostConfig, Services};
 use crate::limits::Limits;
 use crate::policy::InstancePolicy;
 
@@ -53,6 +54,7 @@ struct Inner {
     sha256: String,
     cache: CacheOutcome,
     deadline_ticks: u64,
+    services: Arc<Services>,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -75,6 +77,8 @@ pub(crate) struct CompileRequest {
     pub source: PluginSource,
     /// Name and version the module must declare (from a manifest).
     pub expect: Option<(String, semver::Version)>,
+    /// Host functions, kv store and HTTP client of the application.
+    pub host: HostConfig,
 }
 
 impl CompiledPlugin {
@@ -110,14 +114,26 @@ impl CompiledPlugin {
                     offset: None,
                     message: format!("{e:#}"),
                 })?;
-        let instance_pre =
-            req.engine
-                .linker()
-                .instantiate_pre(&module)
-                .map_err(|e| Error::Instantiate {
-                    plugin: interface.meta.name.to_string(),
-                    message: format!("{e:#}"),
-                })?;
+        for import in &info.imports {
+            if import.module != crate::abi::HOST_MODULE && import.module != crate::abi::WASI_MODULE
+            {
+                req.host
+                    .functions
+                    .check_import(&import.module, &import.name, &import.ty)?;
+            }
+        }
+        let link_err = |e: wasmtime::Error| Error::Instantiate {
+            plugin: interface.meta.name.to_string(),
+            message: format!("{e:#}"),
+        };
+        let instance_pre = if req.host.functions.is_empty() {
+            req.engine.linker().instantiate_pre(&module)
+        } else {
+            let mut linker = req.engine.linker().clone();
+            req.host.functions.link(&mut linker).map_err(link_err)?;
+            linker.instantiate_pre(&module)
+        }
+        .map_err(link_err)?;
         req.engine.check_limits(&req.limits)?;
         req.policy.validate().map_err(Error::invalid_plugin)?;
         req.capabilities.validate()?;
@@ -138,6 +154,14 @@ impl CompiledPlugin {
             .timeout
             .map_or(u64::MAX / 2, crate::epoch::timeout_ticks);
         let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
+        let services = Arc::new(Services::new(
+            &interface.meta,
+            &interface.functions,
+            &req.config,
+            &req.limits,
+            &req.capabilities.net,
+            &req.host,
+        ));
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
                 engine: req.engine,
@@ -154,6 +178,7 @@ impl CompiledPlugin {
                 sha256: hex::encode(sha256),
                 cache,
                 deadline_ticks,
+                services,
             }),
         })
     }
@@ -228,6 +253,10 @@ impl CompiledPlugin {
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
         &self.inner.instance_pre
+    }
+
+    pub(crate) fn services(&self) -> &Arc<Services> {
+        &self.inner.services
     }
 
     pub(crate) fn init_config(&self) -> &[u8] {

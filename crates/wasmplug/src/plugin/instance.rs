@@ -33,7 +33,13 @@ impl Instance {
         let limits = compiled.limits();
         let engine = compiled.engine().config();
         let max_table = engine.pooling.as_ref().map(|p| p.table_elements);
-        let state = HostState::new(limits, max_table, compiled.capabilities(), compiled.env())?;
+        let state = HostState::new(
+            limits,
+            max_table,
+            compiled.capabilities(),
+            compiled.env(),
+            compiled.services().clone(),
+        )?;
         let mut store = Store::new(compiled.engine().wasmtime(), state);
         store.limiter(|s| &mut s.memory);
         if compiled.engine().config().fuel {
@@ -107,6 +113,7 @@ impl Instance {
                 .get_typed_func(&mut this.store, abi::EXPORT_INITIALIZE)
                 .map_err(typed_err)?;
             let start = this.arm(compiled)?;
+            this.store.data_mut().function = compiled.services().init_index() + 1;
             this.guarded(compiled, abi::EXPORT_INITIALIZE, start, |store| {
                 f.call(store, ())
             })?;
@@ -115,6 +122,7 @@ impl Instance {
             let init: PluginFn = instance
                 .get_typed_func(&mut this.store, abi::EXPORT_INIT)
                 .map_err(typed_err)?;
+            this.store.data_mut().function = compiled.services().init_index();
             this.invoke(compiled, abi::EXPORT_INIT, init, compiled.init_config())?;
         }
         Ok(this)
@@ -137,14 +145,18 @@ impl Instance {
         (state.stdout.take(), state.stderr.take())
     }
 
-    /// Calls plugin function number `index` with `input`.
+    /// Calls plugin function number `index` with `input`, on behalf of `request_id`.
     pub(crate) fn call(
         &mut self,
         compiled: &CompiledPlugin,
         index: usize,
         input: &[u8],
+        request_id: Option<&std::sync::Arc<str>>,
     ) -> Result<Vec<u8>> {
         let func = self.functions[index].clone();
+        let state = self.store.data_mut();
+        state.function = index;
+        state.request_id = request_id.cloned();
         self.invoke(
             compiled,
             &compiled.interface().functions[index],

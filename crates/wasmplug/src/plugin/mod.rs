@@ -136,6 +136,30 @@ impl Plugin {
     /// # Errors
     /// As [`Plugin::call`].
     pub fn call_captured(&self, function: &str, input: &[u8]) -> Result<CallOutput> {
+        self.call_inner(function, input, None)
+    }
+
+    /// Like [`Plugin::call_captured`], on behalf of request `request_id`: host functions see
+    /// it ([`crate::CallContext::request_id`]) and the plugin's log lines carry it.
+    ///
+    /// # Errors
+    /// As [`Plugin::call`].
+    pub fn call_with_request_id(
+        &self,
+        function: &str,
+        input: &[u8],
+        request_id: Option<&str>,
+    ) -> Result<CallOutput> {
+        let id: Option<Arc<str>> = request_id.map(Arc::from);
+        self.call_inner(function, input, id.as_ref())
+    }
+
+    fn call_inner(
+        &self,
+        function: &str,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+    ) -> Result<CallOutput> {
         let compiled = &self.inner.compiled;
         let functions = &compiled.interface().functions;
         let index = functions
@@ -147,7 +171,7 @@ impl Plugin {
                 available: functions.clone(),
             })?;
         let mut instance = self.inner.pool.acquire(compiled)?;
-        let result = instance.call(compiled, index, input);
+        let result = instance.call(compiled, index, input, request_id);
         let (stdout, stderr) = instance.take_stdio();
         let (fuel_consumed, memory_bytes) = instance.usage(compiled);
         log_stdio(compiled.name(), function, "stdout", &stdout);

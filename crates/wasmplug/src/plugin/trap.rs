@@ -68,7 +68,23 @@ pub(crate) fn classify(err: wasmtime::Error, facts: &CallFacts<'_>) -> Error {
                 len: u64::from(*len),
                 memory_size: *memory_size as u64,
             },
-            HostTrap::NoMemory => Error::Trap {
+            HostTrap::Deadline => Error::Timeout {
+                function,
+                limit: facts.timeout.unwrap_or_default(),
+                elapsed: facts.elapsed,
+            },
+            HostTrap::Abort {
+                function: host_function,
+                message,
+            } => Error::HostFunction {
+                function,
+                host_function: host_function.clone(),
+                message: message.clone(),
+            },
+            HostTrap::NoMemory
+            | HostTrap::NoAllocate
+            | HostTrap::AllocFailed { .. }
+            | HostTrap::ResultTooLarge { .. } => Error::Trap {
                 function,
                 kind: TrapKind::HostFunction,
                 message: host.to_string(),

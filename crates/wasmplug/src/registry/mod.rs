@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::breaker::{BreakerConfig, BreakerState, Permit};
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
+use crate::host_fn::HostConfig;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::plugin::{CallOutput, Plugin, PluginBuilder};
 use events::Events;
@@ -54,6 +55,8 @@ pub struct RegistryConfig {
     pub debounce: Duration,
     /// Versions without traffic kept for rollback, per plugin. By default 1.
     pub keep_previous: usize,
+    /// Host functions, kv store and HTTP client offered to every plugin.
+    pub host: HostConfig,
 }
 
 impl Default for RegistryConfig {
@@ -65,6 +68,7 @@ impl Default for RegistryConfig {
             canary: CanaryConfig::default(),
             debounce: Duration::from_millis(50),
             keep_previous: 1,
+            host: HostConfig::default(),
         }
     }
 }
@@ -216,7 +220,7 @@ impl Registry {
                 });
             }
         }
-        let mut builder = PluginBuilder::new();
+        let mut builder = PluginBuilder::new().host(self.inner.config.host.clone());
         if let Some(dir) = &self.inner.config.cache_dir {
             builder = builder.cache_dir(dir);
         }
@@ -345,7 +349,10 @@ impl Registry {
         };
         version.metrics.started();
         let start = Instant::now();
-        let result = version.plugin.call_captured(function, input);
+        let result =
+            version
+                .plugin
+                .call_with_request_id(function, input, opts.request_id.as_deref());
         let function_index = version
             .plugin
             .functions()

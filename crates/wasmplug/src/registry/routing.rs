@@ -37,6 +37,9 @@ pub struct CallOptions {
     /// Route by key: the same key goes to the same version while the weights stay the same
     /// (e.g. a user id, for consistent canary exposure).
     pub sticky_key: Option<String>,
+    /// The request this call serves: host functions see it and the plugin's log lines
+    /// carry it.
+    pub request_id: Option<String>,
 }
 
 impl Entry {

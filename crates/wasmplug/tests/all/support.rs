@@ -45,3 +45,36 @@ pub fn example(name: &str) -> PathBuf {
 pub fn probe() -> PathBuf {
     guests_built().join("target/guests/wasm/pdk-probe.wasm")
 }
+
+/// Test guest `name` (`host-probe`, `custom-probe`, ...) from `target/guests/wasm/`, built.
+pub fn guest(name: &str) -> PathBuf {
+    guests_built().join(format!("target/guests/wasm/{name}.wasm"))
+}
+
+/// Runs `f` with a `tracing` subscriber that writes into a buffer, and returns what `f`
+/// returned and everything logged on this thread meanwhile.
+pub fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    (out, text)
+}

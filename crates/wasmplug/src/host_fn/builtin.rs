@@ -1,0 +1,246 @@
+//! The built-in host functions of module `wasmplug` (docs/abi.md section 5).
+
+use serde::{Deserialize, Serialize};
+use wasmparser::ValType::{self, I32};
+use wasmtime::{Caller, Linker};
+
+use super::guest::{Guest, Reply};
+use super::http::HttpRequest;
+use super::log;
+use crate::abi::{HOST_MODULE, MAX_ERROR_MESSAGE_LEN};
+use crate::host::{HostState, HostTrap};
+
+/// Signatures of the built-in host functions: `(name, params, results)`.
+const BUILTINS: &[(&str, &[ValType], &[ValType])] = &[
+    ("set_error", &[I32, I32, I32], &[]),
+    ("panic", &[I32, I32], &[]),
+    ("log", &[I32, I32, I32], &[]),
+    ("config_get", &[I32, I32, I32], &[I32]),
+    ("kv_get", &[I32, I32, I32], &[I32]),
+    ("kv_set", &[I32, I32, I32, I32, I32], &[I32]),
+    ("kv_delete", &[I32, I32, I32], &[I32]),
+    ("kv_list", &[I32, I32, I32], &[I32]),
+    ("http_request", &[I32, I32, I32, I32, I32], &[I32]),
+];
+
+/// The signature of built-in host function `name`, if there is one.
+pub(crate) fn builtin_signature(name: &str) -> Option<(&'static [ValType], &'static [ValType])> {
+    BUILTINS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, p, r)| (*p, *r))
+}
+
+/// Request head of `http_request`, JSON in guest memory.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestHead {
+    #[serde(default = "get")]
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+/// Response head of `http_request`, JSON before the body.
+#[derive(Serialize)]
+struct ResponseHead<'a> {
+    status: u16,
+    headers: &'a [(String, String)],
+}
+
+type Ctx<'c> = Caller<'c, HostState>;
+
+/// Links the built-in host functions.
+pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    let m = HOST_MODULE;
+    linker.func_wrap(
+        m,
+        "set_error",
+        |mut c: Ctx<'_>, ptr: u32, len: u32, code: i32| {
+            let guest = Guest::new(&mut c)?;
+            let message = lossy(guest.bytes("error message", ptr, len)?);
+            c.data_mut().guest_error = Some((message, code));
+            wasmtime::Result::<()>::Ok(())
+        },
+    )?;
+    linker.func_wrap(m, "panic", |mut c: Ctx<'_>, ptr: u32, len: u32| {
+        let guest = Guest::new(&mut c)?;
+        let message = lossy(guest.bytes("panic message", ptr, len)?);
+        wasmtime::Result::<()>::Err(HostTrap::Panic(message).into())
+    })?;
+    linker.func_wrap(
+        m,
+        "log",
+        |mut c: Ctx<'_>, level: i32, ptr: u32, len: u32| {
+            let guest = Guest::new(&mut c)?;
+            let message = guest.bytes("log message", ptr, len)?;
+            let state = guest.state();
+            log::emit(&state.services.log, &state.context(), level, message);
+            wasmtime::Result::<()>::Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "config_get",
+        |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
+            let mut guest = Guest::new(&mut c)?;
+            guest.check_slot(out)?;
+            let key = guest.bytes("config key", kp, kl)?;
+            let value = std::str::from_utf8(key)
+                .ok()
+                .and_then(|k| guest.state().services.config.get(k));
+            let reply = match value {
+                Some(v) => Reply::Bytes(v.clone().into_bytes()),
+                None => Reply::None,
+            };
+            guest.reply(out, reply)
+        },
+    )?;
+    linker.func_wrap(m, "kv_get", |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
+        let mut guest = Guest::new(&mut c)?;
+        guest.check_slot(out)?;
+        let key = guest.bytes("kv key", kp, kl)?;
+        let reply = match guest.state().services.kv() {
+            Err(e) => Reply::Error(e),
+            Ok(ns) => match ns.get(key) {
+                Ok(Some(value)) => Reply::Bytes(value),
+                Ok(None) => Reply::None,
+                Err(e) => kv_error(e),
+            },
+        };
+        guest.reply(out, reply)
+    })?;
+    linker.func_wrap(
+        m,
+        "kv_set",
+        |mut c: Ctx<'_>, kp: u32, kl: u32, vp: u32, vl: u32, out: u32| {
+            let mut guest = Guest::new(&mut c)?;
+            guest.check_slot(out)?;
+            let key = guest.bytes("kv key", kp, kl)?;
+            let value = guest.bytes("kv value", vp, vl)?;
+            let reply = match guest.state().services.kv() {
+                Err(e) => Reply::Error(e),
+                Ok(ns) => match ns.set(key, value) {
+                    Ok(()) => Reply::Unit,
+                    Err(e) => kv_error(e),
+                },
+            };
+            guest.reply(out, reply)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "kv_delete",
+        |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
+            let mut guest = Guest::new(&mut c)?;
+            guest.check_slot(out)?;
+            let key = guest.bytes("kv key", kp, kl)?;
+            let reply = match guest.state().services.kv() {
+                Err(e) => Reply::Error(e),
+                Ok(ns) => match ns.delete(key) {
+                    Ok(true) => Reply::Unit,
+                    Ok(false) => Reply::None,
+                    Err(e) => kv_error(e),
+                },
+            };
+            guest.reply(out, reply)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "kv_list",
+        |mut c: Ctx<'_>, pp: u32, pl: u32, out: u32| {
+            let mut guest = Guest::new(&mut c)?;
+            guest.check_slot(out)?;
+            let prefix = guest.bytes("kv prefix", pp, pl)?;
+            let reply = match guest.state().services.kv() {
+                Err(e) => Reply::Error(e),
+                Ok(ns) => match ns.list(prefix) {
+                    Ok(keys) => Reply::Bytes(encode_list(&keys)),
+                    Err(e) => kv_error(e),
+                },
+            };
+            guest.reply(out, reply)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "http_request",
+        |mut c: Ctx<'_>, hp: u32, hl: u32, bp: u32, bl: u32, out: u32| {
+            let mut guest = Guest::new(&mut c)?;
+            guest.check_slot(out)?;
+            let head = guest.bytes("http request head", hp, hl)?;
+            let head: Result<RequestHead, _> = serde_json::from_slice(head);
+            let body = guest.bytes("http request body", bp, bl)?.to_vec();
+            let reply = match head {
+                Err(e) => Reply::Error(format!(
+                    "invalid http request head (expected JSON {{\"method\", \"url\", \"headers\": [[name, value]]}}): {e}"
+                )),
+                Ok(head) => http(guest.state(), head, body),
+            };
+            guest.reply(out, reply)
+        },
+    )?;
+    Ok(())
+}
+
+fn http(state: &HostState, head: RequestHead, body: Vec<u8>) -> Reply {
+    let services = &state.services;
+    let deadline = super::Services::call_deadline(state.call_started, state.call_timeout);
+    let request = HttpRequest {
+        method: head.method,
+        url: head.url,
+        headers: head.headers,
+        body,
+    };
+    match services
+        .http()
+        .request_blocking(request, &services.net, services.http_limits, deadline)
+    {
+        Ok(response) => {
+            let head = ResponseHead {
+                status: response.status,
+                headers: &response.headers,
+            };
+            let head = serde_json::to_vec(&head).expect("string pairs serialise");
+            let mut buf = Vec::with_capacity(4 + head.len() + response.body.len());
+            buf.extend_from_slice(&(head.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&head);
+            buf.extend_from_slice(&response.body);
+            Reply::Bytes(buf)
+        }
+        Err(e) => Reply::Error(e.to_string()),
+    }
+}
+
+/// The guest sees quota and size errors as they are; backend failures (which name host
+/// paths) are logged on the host and reported to the guest without detail.
+fn kv_error(e: super::kv::KvError) -> Reply {
+    match e {
+        super::kv::KvError::Backend(detail) => {
+            tracing::warn!(target: "wasmplug::kv", "{detail}");
+            Reply::Error("the host's key-value store failed; the host's log has the details".into())
+        }
+        other => Reply::Error(other.to_string()),
+    }
+}
+
+/// `kv_list` result: for each key, its length (`u32` LE) then its bytes.
+fn encode_list(keys: &[Vec<u8>]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(keys.iter().map(|k| 4 + k.len()).sum());
+    for key in keys {
+        buf.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        buf.extend_from_slice(key);
+    }
+    buf
+}
+
+/// A guest string, lossily decoded and cut at [`MAX_ERROR_MESSAGE_LEN`].
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_MESSAGE_LEN)]).into_owned()
+}

@@ -1,0 +1,100 @@
+//! The module's own tokio runtime, and waiting for it from synchronous code.
+//!
+//! Host functions are synchronous and run on any thread: a plain thread, or a blocking-pool
+//! thread of the application's runtime (where `Handle::block_on` would panic). The request
+//! is therefore spawned on a runtime owned by this module and the caller waits on a std
+//! channel, at most until the call's deadline. Pooled connections live on this runtime, so
+//! it lives as long as the process.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Instant;
+
+use tokio::runtime::{Handle, Runtime};
+
+/// Why [`run_until`] returned without a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stopped {
+    /// The deadline passed first; the task was aborted.
+    Deadline,
+    /// The task ended without a result (it panicked, or the runtime is shutting down).
+    Died,
+}
+
+/// The runtime's handle, starting the runtime on first use (one worker thread: the work is
+/// waiting on sockets; TLS handshakes are the only CPU it does).
+pub(super) fn handle() -> Result<Handle, String> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.handle().clone());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("wasmplug-http")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the host's HTTP runtime: {e}"))?;
+    if let Err(lost) = RUNTIME.set(rt) {
+        // Another thread started one first. Dropping a runtime inside an async context
+        // panics; shutting it down in the background never does.
+        lost.shutdown_background();
+    }
+    RUNTIME
+        .get()
+        .map(|rt| rt.handle().clone())
+        .ok_or_else(|| "the host's HTTP runtime did not start".to_string())
+}
+
+/// Runs `future` on `handle` and waits for its output until `deadline`. Safe to call from
+/// any thread, including from inside another runtime (it never calls `block_on`).
+pub(super) fn run_until<T: Send + 'static>(
+    handle: &Handle,
+    future: impl Future<Output = T> + Send + 'static,
+    deadline: Instant,
+) -> Result<T, Stopped> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let task = handle.spawn(async move {
+        // The receiver is gone only if the caller stopped waiting.
+        let _ = tx.send(future.await);
+    });
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(value) => Ok(value),
+        Err(RecvTimeoutError::Timeout) => {
+            task.abort();
+            Err(Stopped::Deadline)
+        }
+        Err(RecvTimeoutError::Disconnected) => Err(Stopped::Died),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn finishes_or_gives_up_at_the_deadline() {
+        let handle = handle().unwrap();
+        let soon = Instant::now() + Duration::from_secs(10);
+        assert_eq!(run_until(&handle, async { 7 }, soon), Ok(7));
+        let never = std::future::pending::<()>();
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(50);
+        assert_eq!(run_until(&handle, never, deadline), Err(Stopped::Deadline));
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_panicking_task_is_reported_not_propagated() {
+        let handle = handle().unwrap();
+        let soon = Instant::now() + Duration::from_secs(10);
+        let boom = async {
+            if true {
+                panic!("boom (expected in this test)");
+            }
+        };
+        assert_eq!(run_until(&handle, boom, soon), Err(Stopped::Died));
+    }
+}
