@@ -2,6 +2,7 @@
 # Builds the Rust guests (WebAssembly plugins) for wasm32-wasip1:
 #
 #   examples/plugins/<name>/<name>.wasm     the example plugins, next to their plugin.toml
+#   examples/host/price-quote/price-quote.wasm  the plugin of the host example
 #   target/guests/wasm/<probe>.wasm         the test guests of the host's integration tests
 #
 # Idempotent: cargo rebuilds only what changed and artifacts are copied only when they
@@ -41,9 +42,12 @@ copy() {
 build examples/plugins "$@"
 build tests/guests/rust "$@"
 
-for name in echo greet json-transformer; do
+for name in echo greet json-transformer api-proxy; do
     copy "$OUT/${name//-/_}.wasm" "$ROOT/examples/plugins/$name/$name.wasm"
 done
+# Needs the application's `shop::*` host functions, so it is not in the plugin directory
+# that `wasmplug serve` loads; examples/host/custom_function.rs runs it.
+copy "$OUT/price_quote.wasm" "$ROOT/examples/host/price-quote/price-quote.wasm"
 
 mkdir -p "$TARGET_DIR/wasm"
 for name in pdk-probe host-probe custom-probe; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the guests' own unit tests, and the host
-# workspace's tests (which build the wasm guests). Installs the wasm32-wasip1 target if
-# needed. Ends with one summary line: "N passed, N failed".
+# The whole test suite: formatting, lints, the guests' own unit tests, the host
+# workspace's tests (which build the wasm guests), and one run of each host example in
+# examples/host. Installs the wasm32-wasip1 target if needed. Ends with one summary line:
+# "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -29,6 +30,11 @@ done
 
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"
+
+step "host examples (examples/host)"
+for example in custom_function api_proxy; do
+    cargo run --locked --quiet -p wasmplug --example "$example"
+done
 
 # Sum the per-binary "test result" lines (set -o pipefail already failed the run on error).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -567,3 +567,30 @@ fn hostile_guests_fail_cleanly_from_the_cli() {
         &stderr(&out)[stderr(&out).len().saturating_sub(300)..]
     );
 }
+
+#[test]
+fn kv_state_persists_across_runs_in_the_data_dir() {
+    let host_probe = built()
+        .join("target/guests/wasm/host-probe.wasm")
+        .to_string_lossy()
+        .into_owned();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let incr = || {
+        let out = wasmplug(&[
+            "run",
+            &host_probe,
+            "kv",
+            "-i",
+            r#"{"op": "incr", "key": "runs"}"#,
+            "--data-dir",
+            data_dir,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(incr().trim(), r#"{"ok":1}"#);
+    // A new process: the state written by the previous one is there.
+    assert_eq!(incr().trim(), r#"{"ok":2}"#);
+    assert!(data.path().join("kv.redb").is_file());
+}

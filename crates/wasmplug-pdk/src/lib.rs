@@ -81,8 +81,21 @@
 //! Return errors with [`Error`]: any [`std::error::Error`] converts into it with `?`, and
 //! [`Error::with_code`] attaches a plugin-defined code.
 //!
+//! # Asking the host
+//!
+//! - [`config`]: configuration values (`wasmplug.config_get`).
+//! - [`log`]: log lines into the host's logs, rate-limited by the host.
+//! - [`kv`]: a persistent key-value store private to the plugin, with host-set quotas.
+//! - [`http`]: outbound HTTP to the destinations granted in the manifest.
+//! - [`host_fn`]: safe wrappers for the functions the embedding application registers.
+//!
+//! Every host call that can fail returns `Result<_, Error>`: refusals (quota, destination
+//! not granted, upstream down) are error values the plugin handles, not traps.
+//!
 //! On targets other than `wasm32` the crate compiles (so workspaces can run `cargo test` and
-//! `cargo clippy` on the host) but nothing is exported and the host functions are stubs.
+//! `cargo clippy` on the host) but nothing is exported and the host functions are stand-ins:
+//! [`kv`] is an in-memory map per thread, [`log`] prints to stderr, [`config`] reads the map
+//! given to `init`, and [`http`] and [`host_fn`] wrappers return an error.
 
 mod config;
 mod error;

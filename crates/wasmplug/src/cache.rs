@@ -48,6 +48,11 @@ impl Hasher for ShaHasher {
 }
 
 /// The cache file for `module_sha256` compiled by `engine`.
+/// Whether `dir` holds an entry for this module and engine (not yet verified).
+pub(crate) fn has_entry(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> bool {
+    entry_path(dir, engine, module_sha256).is_file()
+}
+
 fn entry_path(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> PathBuf {
     let mut h = ShaHasher(Sha256::new());
     h.0.update(module_sha256);

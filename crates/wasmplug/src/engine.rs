@@ -229,6 +229,15 @@ impl Engine {
     }
 
     /// Compiles `bytes` (whose sha256 is `sha256`), through the module cache if configured.
+    /// Whether the compiled-module cache has an entry for the module with this sha256.
+    pub(crate) fn is_cached(&self, sha256: &[u8; 32]) -> bool {
+        self.inner
+            .config
+            .cache_dir
+            .as_deref()
+            .is_some_and(|dir| crate::cache::has_entry(dir, &self.inner.wasmtime, sha256))
+    }
+
     pub(crate) fn compile(
         &self,
         bytes: &[u8],

@@ -35,6 +35,10 @@ pub struct SandboxArgs {
     /// Compile without reading or writing the compiled-module cache.
     #[arg(long)]
     no_cache: bool,
+    /// Directory of the plugins' persistent key-value store (`kv.redb`); by default
+    /// $WASMPLUG_DATA_DIR, else ~/.local/share/wasmplug.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// Extra configuration for the plugin's `init`, as KEY=VALUE (repeatable).
     #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     config: Vec<(String, String)>,
@@ -93,6 +97,9 @@ impl SandboxArgs {
         }
         for (key, value) in &self.config {
             builder = builder.config(key, value);
+        }
+        if let Some(dir) = &self.data_dir {
+            builder = builder.data_dir(dir);
         }
         Ok(builder)
     }

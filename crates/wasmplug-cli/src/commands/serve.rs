@@ -32,6 +32,10 @@ pub struct Serve {
     /// Compile without reading or writing the compiled-module cache.
     #[arg(long)]
     no_cache: bool,
+    /// Directory of the plugins' persistent key-value store (`kv.redb`, opened when a plugin
+    /// first uses it) [default: $WASMPLUG_DATA_DIR, else ~/.local/share/wasmplug].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 impl Serve {
@@ -80,10 +84,12 @@ impl Serve {
         let admin = config.admin_token()?;
         let metrics =
             wasmplug_gateway::install_metrics().context("cannot install the metrics recorder")?;
-        let registry = Registry::new(RegistryConfig {
+        let mut registry_config = RegistryConfig {
             cache_dir: config.cache_dir.clone(),
             ..RegistryConfig::default()
-        });
+        };
+        registry_config.host.data_dir = self.data_dir.clone();
+        let registry = Registry::new(registry_config);
         let admin_note = admin_note(&config, admin.as_ref());
         let state = AppState::new(registry.clone(), config.clone())
             .with_metrics(metrics)

@@ -68,6 +68,13 @@ impl ModuleInfo {
     /// # Errors
     /// [`Error::InvalidWasm`] naming the section where decoding or validation failed.
     pub fn parse(bytes: &[u8]) -> Result<ModuleInfo> {
+        Self::parse_with(bytes, true)
+    }
+
+    /// Like [`ModuleInfo::parse`], optionally without validating function bodies: for a
+    /// module whose compiled form comes from the cache, i.e. that wasmtime compiled (and so
+    /// validated completely) before. Everything else is still decoded and validated.
+    pub(crate) fn parse_with(bytes: &[u8], validate_bodies: bool) -> Result<ModuleInfo> {
         let mut sections: Vec<(String, Range<usize>)> = Vec::new();
         let invalid = |sections: &[(String, Range<usize>)], e: wasmparser::BinaryReaderError| {
             let offset = e.offset();
@@ -99,7 +106,7 @@ impl ModuleInfo {
                 .payload(&payload)
                 .map_err(|e| invalid(&sections, e))?
             {
-                wasmparser::ValidPayload::Func(func, body) => {
+                wasmparser::ValidPayload::Func(func, body) if validate_bodies => {
                     let mut v = func.into_validator(Default::default());
                     v.validate(&body).map_err(|e| invalid(&sections, e))?;
                 }
@@ -109,7 +116,7 @@ impl ModuleInfo {
                         "the file is a component or contains nested modules; wasmplug v1 plugins are core modules",
                     ));
                 }
-                wasmparser::ValidPayload::Ok => {}
+                wasmparser::ValidPayload::Func(..) | wasmparser::ValidPayload::Ok => {}
             }
             match payload {
                 Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::http::{HttpClient, HttpLimits};
@@ -20,9 +20,12 @@ use crate::limits::Limits;
 pub struct HostConfig {
     /// Functions the application offers to plugins, in its own import modules.
     pub functions: HostFunctions,
-    /// The key-value store behind `kv_*`. `None` means the default persistent store:
-    /// `kv.redb` in [`HostConfig::default_data_dir`], opened when a plugin first uses it.
+    /// The key-value store behind `kv_*`. `None` means the persistent store `kv.redb` in
+    /// [`HostConfig::data_dir`], opened when a plugin first uses it (once per process and
+    /// file, shared by all plugins).
     pub kv: Option<KvStore>,
+    /// Directory of the default kv store; `None` means [`HostConfig::default_data_dir`].
+    pub data_dir: Option<PathBuf>,
     /// Plugins whose kv namespace is not their own name: plugin name -> namespace. Plugins
     /// mapped to the same namespace share their keys; by default no two plugins do.
     pub kv_namespaces: BTreeMap<String, String>,
@@ -46,15 +49,18 @@ impl HostConfig {
     }
 }
 
-/// The process-wide default store, opened on first use.
-fn default_store() -> Result<KvStore, String> {
-    static STORE: OnceLock<Result<KvStore, String>> = OnceLock::new();
-    STORE
-        .get_or_init(|| {
-            let path = HostConfig::default_data_dir().join("kv.redb");
-            KvStore::open(&path).map_err(|e| e.to_string())
-        })
-        .clone()
+/// The persistent store `kv.redb` in `dir`, opened on first use and then shared by every
+/// plugin of the process (a redb file can be open only once per process).
+fn store_in(dir: &std::path::Path) -> Result<KvStore, String> {
+    static OPEN: Mutex<BTreeMap<PathBuf, KvStore>> = Mutex::new(BTreeMap::new());
+    let path = dir.join("kv.redb");
+    let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(store) = open.get(&path) {
+        return Ok(store.clone());
+    }
+    let store = KvStore::open(&path).map_err(|e| e.to_string())?;
+    open.insert(path, store.clone());
+    Ok(store)
 }
 
 /// The per-plugin services behind the built-in host functions.
@@ -66,6 +72,7 @@ pub(crate) struct Services {
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) log: LogLimiter,
     kv_store: Option<KvStore>,
+    data_dir: PathBuf,
     kv_namespace: String,
     kv_quota: KvQuota,
     kv: OnceLock<Result<KvNamespace, String>>,
@@ -97,6 +104,10 @@ impl Services {
             config: config.clone(),
             log: LogLimiter::new(limits.log_lines_per_second),
             kv_store: host.kv.clone(),
+            data_dir: host
+                .data_dir
+                .clone()
+                .unwrap_or_else(HostConfig::default_data_dir),
             kv_namespace: host
                 .kv_namespaces
                 .get(plugin)
@@ -136,7 +147,7 @@ impl Services {
             .get_or_init(|| {
                 let store = match &self.kv_store {
                     Some(store) => store.clone(),
-                    None => default_store().map_err(|e| {
+                    None => store_in(&self.data_dir).map_err(|e| {
                         // The detail names host paths: the host's log gets it, the guest not.
                         tracing::warn!(target: "wasmplug::kv", plugin = %self.plugin, "{e}");
                         "the host's key-value store is unavailable; the host's log has the details"

@@ -123,6 +123,13 @@ impl PluginBuilder {
         self
     }
 
+    /// Directory of the persistent kv store (`kv.redb`), instead of
+    /// [`HostConfig::default_data_dir`].
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.host.data_dir = Some(dir.into());
+        self
+    }
+
     /// The key-value store behind `kv_*` (by default the persistent store in
     /// [`HostConfig::default_data_dir`]).
     pub fn kv_store(mut self, store: KvStore) -> Self {

@@ -56,6 +56,12 @@ pub fn guest(name: &str) -> PathBuf {
 pub fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
     use std::sync::{Arc, Mutex};
 
+    // With a single dispatcher in the process, tracing caches a call site's interest from
+    // whichever thread hits it first: a test thread without our subscriber would disable
+    // the plugin-log call site for every thread. A second (no-op) dispatcher keeps the
+    // interest per subscriber.
+    static SECOND: OnceLock<tracing::Dispatch> = OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     #[derive(Clone, Default)]
     struct Buf(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Buf {

@@ -1,24 +1,4 @@
 //! [`HostFunctions`]: functions an application offers to its plugins.
-//!
-//! ```
-//! use wasmplug::{CallContext, HostError, HostFunctions, Json};
-//!
-//! # fn main() -> wasmplug::Result<()> {
-//! let mut host = HostFunctions::new();
-//! // Imported by guests as `myapp::add (i64, i64, out: i32) -> i32`.
-//! host.func("myapp", "add", |_: &CallContext, a: i64, b: i64| -> Result<i64, HostError> {
-//!     a.checked_add(b).ok_or_else(|| HostError::new("overflow"))
-//! })?;
-//! // Strings and JSON cross as (ptr, len) buffers.
-//! host.func("myapp", "whoami", |ctx: &CallContext| -> Result<String, HostError> {
-//!     Ok(format!("{} {}", ctx.plugin(), ctx.request_id().unwrap_or("-")))
-//! })?;
-//! // Async functions run on a tokio runtime; the plugin call waits without blocking it.
-//! host.func_async("myapp", "lookup", |_: CallContext, id: u32| async move {
-//!     Ok::<_, HostError>(Json(serde_json::json!({ "id": id })))
-//! })?;
-//! # Ok(()) }
-//! ```
 
 mod typed;
 
@@ -112,6 +92,26 @@ struct Def {
 /// Guest convention (docs/abi.md section 5.3): the import takes the arguments' wasm
 /// parameters followed by `out: i32`, a pointer to the 8-byte result slot, and returns an
 /// `i32` status (0 ok, 2 error value with the message in the slot).
+///
+/// ```
+/// use wasmplug::{CallContext, HostError, HostFunctions, Json};
+///
+/// # fn main() -> wasmplug::Result<()> {
+/// let mut host = HostFunctions::new();
+/// // Imported by guests as `myapp::add (i64, i64, out: i32) -> i32`.
+/// host.func("myapp", "add", |_: &CallContext, a: i64, b: i64| -> Result<i64, HostError> {
+///     a.checked_add(b).ok_or_else(|| HostError::new("overflow"))
+/// })?;
+/// // Strings and JSON cross as (ptr, len) buffers.
+/// host.func("myapp", "whoami", |ctx: &CallContext| -> Result<String, HostError> {
+///     Ok(format!("{} {}", ctx.plugin(), ctx.request_id().unwrap_or("-")))
+/// })?;
+/// // Async functions run on a tokio runtime; the plugin call waits without blocking it.
+/// host.func_async("myapp", "lookup", |_: CallContext, id: u32| async move {
+///     Ok::<_, HostError>(Json(serde_json::json!({ "id": id })))
+/// })?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Default)]
 pub struct HostFunctions {
     defs: Vec<Arc<Def>>,
@@ -155,7 +155,10 @@ impl HostFunctions {
     /// Registers an async function `module::name`. Its future runs on the tokio runtime
     /// current at registration (or on a small runtime owned by wasmplug when there is none);
     /// the plugin call waits for it up to the call's deadline, then ends with
-    /// [`Error::Timeout`] and the future is dropped.
+    /// [`Error::Timeout`] and the future is dropped. Call such plugins with
+    /// [`crate::Plugin::call_async`] (or from a thread outside the runtime): a plugin called
+    /// synchronously on the only thread of a current-thread runtime would wait for a future
+    /// that cannot run until its deadline.
     ///
     /// # Errors
     /// As [`HostFunctions::func`].
