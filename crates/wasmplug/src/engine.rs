@@ -145,7 +145,10 @@ impl Engine {
                 .total_tables(pooling.total_instances)
                 .linear_memory_keep_resident(pooling.keep_resident)
                 .table_keep_resident(pooling.keep_resident)
-                .table_elements(pooling.table_elements);
+                .table_elements(pooling.table_elements)
+                // Reset only the pages a guest actually dirtied (Linux 6.7+ PAGEMAP_SCAN;
+                // elsewhere the first `keep_resident` bytes are memset as before).
+                .pagemap_scan(wasmtime::Enabled::Auto);
             wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         let wasmtime = wasmtime::Engine::new(&wt).map_err(engine_err)?;

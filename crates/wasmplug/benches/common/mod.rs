@@ -129,6 +129,11 @@ impl RawPlugin {
                 },
             )
             .expect("link panic");
+        // Other host functions (config, kv, http, log) trap if called: the baseline measures
+        // the guest's own work, and the benchmarked functions do not call them.
+        linker
+            .define_unknown_imports_as_traps(module)
+            .expect("stub the other imports");
         let has = |name: &str| module.get_export(name).is_some();
         RawPlugin {
             has_initialize: has("_initialize"),

@@ -70,7 +70,10 @@ impl Capture {
 
     /// Takes what was captured since the last call, leaving the buffer empty.
     pub(crate) fn take(&self) -> Captured {
-        if !self.inner.written.swap(false, Ordering::Acquire) {
+        // A plain load first: most calls write nothing, and a swap is a locked instruction.
+        if !self.inner.written.load(Ordering::Acquire)
+            || !self.inner.written.swap(false, Ordering::Acquire)
+        {
             return Captured::default();
         }
         let mut b = self.lock();

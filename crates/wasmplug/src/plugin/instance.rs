@@ -20,6 +20,12 @@ type PluginFn = TypedFunc<(u32, u32), i64>;
 
 pub(crate) struct Instance {
     store: Store<HostState>,
+    exports: Exports,
+}
+
+/// The exports a call uses, resolved once. Kept apart from the store so that a call can
+/// borrow a function while it drives the store (no per-call handle clones).
+struct Exports {
     memory: Memory,
     allocate: TypedFunc<u32, u32>,
     deallocate: TypedFunc<(u32, u32), ()>,
@@ -103,27 +109,40 @@ impl Instance {
             .map_err(typed_err)?;
         let mut this = Instance {
             store,
-            memory,
-            allocate,
-            deallocate,
-            functions,
+            exports: Exports {
+                memory,
+                allocate,
+                deallocate,
+                functions,
+            },
         };
         if compiled.interface().has_initialize {
             let f: TypedFunc<(), ()> = instance
                 .get_typed_func(&mut this.store, abi::EXPORT_INITIALIZE)
                 .map_err(typed_err)?;
-            let start = this.arm(compiled)?;
+            let start = arm(&mut this.store, compiled)?;
             this.store.data_mut().function = compiled.services().init_index() + 1;
-            this.guarded(compiled, abi::EXPORT_INITIALIZE, start, |store| {
-                f.call(store, ())
-            })?;
+            guarded(
+                &mut this.store,
+                compiled,
+                abi::EXPORT_INITIALIZE,
+                start,
+                |store| f.call(store, ()),
+            )?;
         }
         if compiled.interface().has_init {
             let init: PluginFn = instance
                 .get_typed_func(&mut this.store, abi::EXPORT_INIT)
                 .map_err(typed_err)?;
             this.store.data_mut().function = compiled.services().init_index();
-            this.invoke(compiled, abi::EXPORT_INIT, init, compiled.init_config())?;
+            invoke(
+                &mut this.store,
+                &this.exports,
+                compiled,
+                abi::EXPORT_INIT,
+                &init,
+                compiled.init_config(),
+            )?;
         }
         Ok(this)
     }
@@ -153,142 +172,146 @@ impl Instance {
         input: &[u8],
         request_id: Option<&std::sync::Arc<str>>,
     ) -> Result<Vec<u8>> {
-        let func = self.functions[index].clone();
         let state = self.store.data_mut();
         state.function = index;
         state.request_id = request_id.cloned();
-        self.invoke(
+        invoke(
+            &mut self.store,
+            &self.exports,
             compiled,
             &compiled.interface().functions[index],
-            func,
+            &self.exports.functions[index],
             input,
         )
     }
+}
 
-    fn invoke(
-        &mut self,
-        compiled: &CompiledPlugin,
-        function: &str,
-        func: PluginFn,
-        input: &[u8],
-    ) -> Result<Vec<u8>> {
-        let max_input = compiled.limits().max_input.bytes();
-        let len = u32::try_from(input.len())
-            .ok()
-            .filter(|l| u64::from(*l) <= max_input)
-            .ok_or(Error::InputTooLarge {
-                size: input.len() as u64,
-                limit: max_input,
-            })?;
-        let start = self.arm(compiled)?;
-        let ptr = if len == 0 {
-            0
-        } else {
-            let allocate = self.allocate.clone();
-            let ptr = self.guarded(compiled, abi::EXPORT_ALLOCATE, start, |s| {
-                allocate.call(s, len)
-            })?;
-            if ptr == 0 {
-                return Err(Error::GuestAllocFailed {
-                    plugin: compiled.name().to_string(),
-                    function: function.to_string(),
-                    len: u64::from(len),
-                });
-            }
-            let data = self.memory.data_mut(&mut self.store);
-            let size = data.len() as u64;
-            memory::write(data, ptr, input).ok_or(Error::MemoryOutOfBounds {
-                function: function.to_string(),
-                what: "input buffer from allocate",
-                ptr: u64::from(ptr),
-                len: u64::from(len),
-                memory_size: size,
-            })?;
-            ptr
-        };
-        let packed = self.guarded(compiled, function, start, |s| func.call(s, (ptr, len)))?;
-        if let Some((message, code)) = self.store.data_mut().guest_error.take() {
-            return Err(Error::Guest {
-                function: function.to_string(),
-                message,
-                code: (code != 0).then_some(code),
-            });
-        }
-        let (out_ptr, out_len) = abi::unpack(packed);
-        if out_len == 0 {
-            return Ok(Vec::new());
-        }
-        let max_output = compiled.limits().max_output.bytes();
-        if u64::from(out_len) > max_output {
-            return Err(Error::OutputTooLarge {
-                function: function.to_string(),
-                size: u64::from(out_len),
-                limit: max_output,
-            });
-        }
-        let data = self.memory.data(&self.store);
-        let output = memory::read(data, out_ptr, out_len)
-            .ok_or(Error::MemoryOutOfBounds {
-                function: function.to_string(),
-                what: "returned output",
-                ptr: u64::from(out_ptr),
-                len: u64::from(out_len),
-                memory_size: data.len() as u64,
-            })?
-            .to_vec();
-        let deallocate = self.deallocate.clone();
-        self.guarded(compiled, abi::EXPORT_DEALLOCATE, start, |s| {
-            deallocate.call(s, (out_ptr, out_len))
+/// Runs one function call of the ABI protocol: input into a guest buffer, the call, the
+/// output out of guest memory, the output buffer freed.
+fn invoke(
+    store: &mut Store<HostState>,
+    exports: &Exports,
+    compiled: &CompiledPlugin,
+    function: &str,
+    func: &PluginFn,
+    input: &[u8],
+) -> Result<Vec<u8>> {
+    let max_input = compiled.limits().max_input.bytes();
+    let len = u32::try_from(input.len())
+        .ok()
+        .filter(|l| u64::from(*l) <= max_input)
+        .ok_or(Error::InputTooLarge {
+            size: input.len() as u64,
+            limit: max_input,
         })?;
-        Ok(output)
-    }
-
-    /// Starts the clock of one call: arms the deadline and fuel budget once for everything
-    /// the call runs (allocate, the function, deallocate).
-    fn arm(&mut self, compiled: &CompiledPlugin) -> Result<Instant> {
-        let limits = compiled.limits();
-        let start = Instant::now();
-        self.store.set_epoch_deadline(compiled.deadline_ticks());
-        if compiled.engine().config().fuel {
-            let budget = limits.fuel.unwrap_or(u64::MAX);
-            self.store
-                .set_fuel(budget)
-                .map_err(|e| instantiate_err(compiled, e))?;
+    let start = arm(store, compiled)?;
+    let ptr = if len == 0 {
+        0
+    } else {
+        let ptr = guarded(store, compiled, abi::EXPORT_ALLOCATE, start, |s| {
+            exports.allocate.call(s, len)
+        })?;
+        if ptr == 0 {
+            return Err(Error::GuestAllocFailed {
+                plugin: compiled.name().to_string(),
+                function: function.to_string(),
+                len: u64::from(len),
+            });
         }
-        let state = self.store.data_mut();
-        state.memory.reset_refusal();
-        state.guest_error = None;
-        state.call_started = start;
-        Ok(start)
+        let data = exports.memory.data_mut(&mut *store);
+        let size = data.len() as u64;
+        memory::write(data, ptr, input).ok_or(Error::MemoryOutOfBounds {
+            function: function.to_string(),
+            what: "input buffer from allocate",
+            ptr: u64::from(ptr),
+            len: u64::from(len),
+            memory_size: size,
+        })?;
+        ptr
+    };
+    let packed = guarded(store, compiled, function, start, |s| {
+        func.call(s, (ptr, len))
+    })?;
+    if let Some((message, code)) = store.data_mut().guest_error.take() {
+        return Err(Error::Guest {
+            function: function.to_string(),
+            message,
+            code: (code != 0).then_some(code),
+        });
     }
+    let (out_ptr, out_len) = abi::unpack(packed);
+    if out_len == 0 {
+        return Ok(Vec::new());
+    }
+    let max_output = compiled.limits().max_output.bytes();
+    if u64::from(out_len) > max_output {
+        return Err(Error::OutputTooLarge {
+            function: function.to_string(),
+            size: u64::from(out_len),
+            limit: max_output,
+        });
+    }
+    let data = exports.memory.data(&*store);
+    let output = memory::read(data, out_ptr, out_len)
+        .ok_or(Error::MemoryOutOfBounds {
+            function: function.to_string(),
+            what: "returned output",
+            ptr: u64::from(out_ptr),
+            len: u64::from(out_len),
+            memory_size: data.len() as u64,
+        })?
+        .to_vec();
+    guarded(store, compiled, abi::EXPORT_DEALLOCATE, start, |s| {
+        exports.deallocate.call(s, (out_ptr, out_len))
+    })?;
+    Ok(output)
+}
 
-    /// Runs `f` (part of the call armed at `start`) and maps failures to typed errors.
-    fn guarded<R>(
-        &mut self,
-        compiled: &CompiledPlugin,
-        function: &str,
-        start: Instant,
-        f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
-    ) -> Result<R> {
-        f(&mut self.store).map_err(|err| {
-            let limits = compiled.limits();
-            let fuel_consumed = match (compiled.engine().config().fuel, limits.fuel) {
-                (true, Some(budget)) => budget - self.store.get_fuel().unwrap_or(0),
-                _ => 0,
-            };
-            classify(
-                err,
-                &CallFacts {
-                    function,
-                    elapsed: start.elapsed(),
-                    timeout: limits.timeout,
-                    fuel_consumed,
-                    memory_limit: self.store.data().memory.limit(),
-                    memory_refused: self.store.data().memory.refused(),
-                },
-            )
-        })
+/// Starts the clock of one call: arms the deadline and fuel budget once for everything
+/// the call runs (allocate, the function, deallocate).
+fn arm(store: &mut Store<HostState>, compiled: &CompiledPlugin) -> Result<Instant> {
+    let limits = compiled.limits();
+    let start = Instant::now();
+    store.set_epoch_deadline(compiled.deadline_ticks());
+    if compiled.engine().config().fuel {
+        let budget = limits.fuel.unwrap_or(u64::MAX);
+        store
+            .set_fuel(budget)
+            .map_err(|e| instantiate_err(compiled, e))?;
     }
+    let state = store.data_mut();
+    state.memory.reset_refusal();
+    state.guest_error = None;
+    state.call_started = start;
+    Ok(start)
+}
+
+/// Runs `f` (part of the call armed at `start`) and maps failures to typed errors.
+fn guarded<R>(
+    store: &mut Store<HostState>,
+    compiled: &CompiledPlugin,
+    function: &str,
+    start: Instant,
+    f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+) -> Result<R> {
+    f(store).map_err(|err| {
+        let limits = compiled.limits();
+        let fuel_consumed = match (compiled.engine().config().fuel, limits.fuel) {
+            (true, Some(budget)) => budget - store.get_fuel().unwrap_or(0),
+            _ => 0,
+        };
+        classify(
+            err,
+            &CallFacts {
+                function,
+                elapsed: start.elapsed(),
+                timeout: limits.timeout,
+                fuel_consumed,
+                memory_limit: store.data().memory.limit(),
+                memory_refused: store.data().memory.refused(),
+            },
+        )
+    })
 }
 
 fn instantiate_err(compiled: &CompiledPlugin, e: wasmtime::Error) -> Error {

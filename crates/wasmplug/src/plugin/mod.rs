@@ -160,16 +160,33 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallOutput> {
+        let index = self.function_index(function)?;
+        self.call_index(index, input, request_id)
+    }
+
+    /// The index of `function` in [`Plugin::functions`].
+    pub(crate) fn function_index(&self, function: &str) -> Result<usize> {
         let compiled = &self.inner.compiled;
         let functions = &compiled.interface().functions;
-        let index = functions
+        functions
             .iter()
             .position(|f| f == function)
             .ok_or_else(|| Error::FunctionNotFound {
                 plugin: compiled.name().to_string(),
                 function: function.to_string(),
                 available: functions.clone(),
-            })?;
+            })
+    }
+
+    /// Calls function number `index` (from [`Plugin::function_index`]).
+    pub(crate) fn call_index(
+        &self,
+        index: usize,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+    ) -> Result<CallOutput> {
+        let compiled = &self.inner.compiled;
+        let function = compiled.interface().functions[index].as_str();
         let mut instance = self.inner.pool.acquire(compiled)?;
         let result = instance.call(compiled, index, input, request_id);
         let (stdout, stderr) = instance.take_stdio();

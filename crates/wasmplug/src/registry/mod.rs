@@ -349,15 +349,14 @@ impl Registry {
         };
         version.metrics.started();
         let start = Instant::now();
-        let result =
-            version
-                .plugin
-                .call_with_request_id(function, input, opts.request_id.as_deref());
-        let function_index = version
-            .plugin
-            .functions()
-            .iter()
-            .position(|f| f == function);
+        let (result, function_index) = match version.plugin.function_index(function) {
+            Ok(index) => {
+                let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
+                let result = version.plugin.call_index(index, input, request_id.as_ref());
+                (result, Some(index))
+            }
+            Err(e) => (Err(e), None),
+        };
         let usage = result
             .as_ref()
             .ok()

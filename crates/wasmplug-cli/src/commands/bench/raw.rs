@@ -50,6 +50,11 @@ impl RawPlugin {
             .with_context(|| format!("raw wasmtime cannot compile `{}`", module.display()))?;
         let mut linker: Linker<RawState> = Linker::new(&engine);
         link(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        // Other host functions (config, kv, http, log, the application's) trap if called:
+        // the baseline measures the guest's own work.
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let has = |name: &str| module.get_export(name).is_some();
         Ok(RawPlugin {
             has_initialize: has("_initialize"),
