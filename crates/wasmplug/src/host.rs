@@ -23,7 +23,7 @@ pub struct HostState {
     /// The error value set by the guest during the current call.
     pub(crate) guest_error: Option<(String, i32)>,
     /// When the current call started, and its timeout (read by the deadline callback).
-    pub(crate) call_started: std::time::Instant,
+    pub(crate) call_started: crate::clock::Stamp,
     pub(crate) call_timeout: Option<std::time::Duration>,
     /// Captured stdout / stderr of the current call.
     pub(crate) stdout: Capture,
@@ -52,7 +52,7 @@ impl HostState {
             wasi,
             memory: MemoryAccountant::new(limits.memory, max_table_elements),
             guest_error: None,
-            call_started: std::time::Instant::now(),
+            call_started: crate::clock::Stamp::now(),
             call_timeout: limits.timeout,
             stdout,
             stderr,

@@ -49,6 +49,7 @@ pub mod abi;
 mod breaker;
 mod cache;
 mod capability;
+mod clock;
 mod engine;
 mod epoch;
 mod error;

@@ -11,6 +11,7 @@ use super::kv::{KvNamespace, KvQuota, KvStore};
 use super::log::LogLimiter;
 use super::user::HostFunctions;
 use crate::capability::NetPattern;
+use crate::clock::Stamp;
 use crate::limits::Limits;
 
 /// Host-side settings of the host functions, shared by the plugins of one application
@@ -166,9 +167,9 @@ impl Services {
 
     /// When work a host function starts now (an HTTP request, an async host function) must
     /// end: the call's own deadline, or 30 s from now for a call without a timeout.
-    pub(crate) fn call_deadline(started: Instant, timeout: Option<Duration>) -> Instant {
+    pub(crate) fn call_deadline(started: Stamp, timeout: Option<Duration>) -> Instant {
         match timeout {
-            Some(t) => started + t,
+            Some(t) => Instant::now() + t.saturating_sub(started.elapsed_at_least()),
             None => Instant::now() + HTTP_WITHOUT_DEADLINE,
         }
     }

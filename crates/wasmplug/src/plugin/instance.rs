@@ -4,14 +4,13 @@
 //! created. It serves one call at a time. After any error that
 //! [`Error::poisons_instance`] it must be dropped by the caller.
 
-use std::time::Instant;
-
 use wasmtime::{Memory, Store, TypedFunc, UpdateDeadline};
 
 use super::compiled::CompiledPlugin;
 use super::trap::{CallFacts, classify};
 use crate::abi::{self, memory};
 use crate::capability::Captured;
+use crate::clock::Stamp;
 use crate::epoch::timeout_ticks;
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -20,7 +19,9 @@ type PluginFn = TypedFunc<(u32, u32), i64>;
 
 pub(crate) struct Instance {
     store: Store<HostState>,
-    exports: Exports,
+    /// Boxed so that an `Instance` is two pointers: the pool moves instances in and out
+    /// on every call.
+    exports: Box<Exports>,
 }
 
 /// The exports a call uses, resolved once. Kept apart from the store so that a call can
@@ -60,7 +61,8 @@ impl Instance {
             let Some(timeout) = state.call_timeout else {
                 return Ok(UpdateDeadline::Continue(u64::MAX / 2));
             };
-            let elapsed = state.call_started.elapsed();
+            // A lower bound of the real time passed: never stops a call early.
+            let elapsed = state.call_started.elapsed_at_most();
             Ok(match timeout.checked_sub(elapsed) {
                 Some(left) if !left.is_zero() => UpdateDeadline::Continue(timeout_ticks(left)),
                 _ => UpdateDeadline::Interrupt,
@@ -68,7 +70,7 @@ impl Instance {
         });
         // Instantiation runs the start function and data initialisers: keep it under the
         // deadline too.
-        store.data_mut().call_started = Instant::now();
+        store.data_mut().call_started = Stamp::now();
         store.set_epoch_deadline(compiled.deadline_ticks());
         let instance = compiled.instance_pre().instantiate(&mut store).map_err(|e| {
             match store.data().memory.refused() {
@@ -109,12 +111,12 @@ impl Instance {
             .map_err(typed_err)?;
         let mut this = Instance {
             store,
-            exports: Exports {
+            exports: Box::new(Exports {
                 memory,
                 allocate,
                 deallocate,
                 functions,
-            },
+            }),
         };
         if compiled.interface().has_initialize {
             let f: TypedFunc<(), ()> = instance
@@ -269,9 +271,9 @@ fn invoke(
 
 /// Starts the clock of one call: arms the deadline and fuel budget once for everything
 /// the call runs (allocate, the function, deallocate).
-fn arm(store: &mut Store<HostState>, compiled: &CompiledPlugin) -> Result<Instant> {
+fn arm(store: &mut Store<HostState>, compiled: &CompiledPlugin) -> Result<Stamp> {
     let limits = compiled.limits();
-    let start = Instant::now();
+    let start = Stamp::now();
     store.set_epoch_deadline(compiled.deadline_ticks());
     if compiled.engine().config().fuel {
         let budget = limits.fuel.unwrap_or(u64::MAX);
@@ -291,7 +293,7 @@ fn guarded<R>(
     store: &mut Store<HostState>,
     compiled: &CompiledPlugin,
     function: &str,
-    start: Instant,
+    start: Stamp,
     f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
 ) -> Result<R> {
     f(store).map_err(|err| {
