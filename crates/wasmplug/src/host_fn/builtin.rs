@@ -6,6 +6,7 @@ use wasmtime::{Caller, Linker};
 
 use super::guest::{Guest, Reply};
 use super::http::HttpRequest;
+use super::kv::{KvError, KvNamespace};
 use super::log;
 use crate::abi::{HOST_MODULE, MAX_ERROR_MESSAGE_LEN};
 use crate::host::{HostState, HostTrap};
@@ -102,70 +103,38 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
         },
     )?;
     linker.func_wrap(m, "kv_get", |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
-        let mut guest = Guest::new(&mut c)?;
-        guest.check_slot(out)?;
-        let key = guest.bytes("kv key", kp, kl)?;
-        let reply = match guest.state().services.kv() {
-            Err(e) => Reply::Error(e),
-            Ok(ns) => match ns.get(key) {
-                Ok(Some(value)) => Reply::Bytes(value),
-                Ok(None) => Reply::None,
-                Err(e) => kv_error(e),
-            },
-        };
-        guest.reply(out, reply)
+        kv_op(&mut c, "kv key", (kp, kl), out, |_, ns, key| {
+            Ok(ns.get(key).map(|v| v.map_or(Reply::None, Reply::Bytes)))
+        })
     })?;
     linker.func_wrap(
         m,
         "kv_set",
         |mut c: Ctx<'_>, kp: u32, kl: u32, vp: u32, vl: u32, out: u32| {
-            let mut guest = Guest::new(&mut c)?;
-            guest.check_slot(out)?;
-            let key = guest.bytes("kv key", kp, kl)?;
-            let value = guest.bytes("kv value", vp, vl)?;
-            let reply = match guest.state().services.kv() {
-                Err(e) => Reply::Error(e),
-                Ok(ns) => match ns.set(key, value) {
-                    Ok(()) => Reply::Unit,
-                    Err(e) => kv_error(e),
-                },
-            };
-            guest.reply(out, reply)
+            kv_op(&mut c, "kv key", (kp, kl), out, |guest, ns, key| {
+                let value = guest.bytes("kv value", vp, vl)?;
+                Ok(ns.set(key, value).map(|()| Reply::Unit))
+            })
         },
     )?;
     linker.func_wrap(
         m,
         "kv_delete",
         |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
-            let mut guest = Guest::new(&mut c)?;
-            guest.check_slot(out)?;
-            let key = guest.bytes("kv key", kp, kl)?;
-            let reply = match guest.state().services.kv() {
-                Err(e) => Reply::Error(e),
-                Ok(ns) => match ns.delete(key) {
-                    Ok(true) => Reply::Unit,
-                    Ok(false) => Reply::None,
-                    Err(e) => kv_error(e),
-                },
-            };
-            guest.reply(out, reply)
+            kv_op(&mut c, "kv key", (kp, kl), out, |_, ns, key| {
+                Ok(ns
+                    .delete(key)
+                    .map(|existed| if existed { Reply::Unit } else { Reply::None }))
+            })
         },
     )?;
     linker.func_wrap(
         m,
         "kv_list",
         |mut c: Ctx<'_>, pp: u32, pl: u32, out: u32| {
-            let mut guest = Guest::new(&mut c)?;
-            guest.check_slot(out)?;
-            let prefix = guest.bytes("kv prefix", pp, pl)?;
-            let reply = match guest.state().services.kv() {
-                Err(e) => Reply::Error(e),
-                Ok(ns) => match ns.list(prefix) {
-                    Ok(keys) => Reply::Bytes(encode_list(&keys)),
-                    Err(e) => kv_error(e),
-                },
-            };
-            guest.reply(out, reply)
+            kv_op(&mut c, "kv prefix", (pp, pl), out, |_, ns, prefix| {
+                Ok(ns.list(prefix).map(|keys| Reply::Bytes(encode_list(&keys))))
+            })
         },
     )?;
     linker.func_wrap(
@@ -218,11 +187,31 @@ fn http(state: &HostState, head: RequestHead, body: Vec<u8>) -> Reply {
     }
 }
 
+/// One kv host function: checks the result slot, reads the key (or prefix) at `key`, runs
+/// `op` on the plugin's namespace (it may read more guest memory through `guest`; a bad
+/// pointer traps before anything is written) and replies with its result or error value.
+fn kv_op(
+    caller: &mut Ctx<'_>,
+    what: &'static str,
+    (ptr, len): (u32, u32),
+    out: u32,
+    op: impl FnOnce(&Guest<'_, '_>, &KvNamespace, &[u8]) -> Result<Result<Reply, KvError>, HostTrap>,
+) -> wasmtime::Result<i32> {
+    let mut guest = Guest::new(caller)?;
+    guest.check_slot(out)?;
+    let key = guest.bytes(what, ptr, len)?;
+    let reply = match guest.state().services.kv() {
+        Err(e) => Reply::Error(e),
+        Ok(ns) => op(&guest, ns, key)?.unwrap_or_else(kv_error),
+    };
+    guest.reply(out, reply)
+}
+
 /// The guest sees quota and size errors as they are; backend failures (which name host
 /// paths) are logged on the host and reported to the guest without detail.
-fn kv_error(e: super::kv::KvError) -> Reply {
+fn kv_error(e: KvError) -> Reply {
     match e {
-        super::kv::KvError::Backend(detail) => {
+        KvError::Backend(detail) => {
             tracing::warn!(target: "wasmplug::kv", "{detail}");
             Reply::Error("the host's key-value store failed; the host's log has the details".into())
         }

@@ -1,53 +1,72 @@
-//! Running a future to completion from synchronous host-function code, bounded by the
-//! call's deadline.
+//! The host functions' own tokio runtime, and waiting for it from synchronous code.
 //!
-//! Host functions run on whatever thread drives the wasm call: an application thread, or a
-//! tokio blocking-pool thread under [`crate::Plugin::call_async`]. A future is spawned on a
-//! runtime (the application's, captured when the function was registered, or a small one
-//! owned by wasmplug) and the host function waits for its result on a channel. No runtime
-//! worker thread is blocked (unless the application itself calls a plugin synchronously
-//! from one, which is already a blocking call).
+//! Host functions are synchronous and run on any thread: a plain thread, or a blocking-pool
+//! thread of the application's runtime (where `Handle::block_on` would panic). Async work
+//! (an HTTP exchange, an async application host function registered outside any runtime) is
+//! therefore spawned on a runtime and the caller waits on a std channel, at most until the
+//! call's deadline. The HTTP client's pooled connections live on this runtime, so it lives
+//! as long as the process.
 
 use std::future::Future;
 use std::sync::OnceLock;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Instant;
 
 use tokio::runtime::{Handle, Runtime};
 
-/// wasmplug's own runtime for async host functions registered outside any runtime.
-pub(crate) fn background() -> Handle {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("wasmplug-host-async")
-                .enable_all()
-                .build()
-                .expect("cannot start the wasmplug host-function runtime")
-        })
-        .handle()
-        .clone()
+/// Why [`run_until`] returned without a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// The deadline passed first; the task was aborted.
+    Deadline,
+    /// The task ended without a result (it panicked, or the runtime is shutting down).
+    Died,
 }
 
-/// Runs `future` on `handle` and waits for it until `deadline`. `None` if the deadline
-/// passed first; the task is then aborted.
+/// The runtime's handle, starting the runtime on first use (one worker thread: the work is
+/// waiting on sockets; TLS handshakes are the only CPU it does).
+pub(crate) fn handle() -> Result<Handle, String> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.handle().clone());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("wasmplug-host")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the host functions' runtime: {e}"))?;
+    if let Err(lost) = RUNTIME.set(rt) {
+        // Another thread started one first. Dropping a runtime inside an async context
+        // panics; shutting it down in the background never does.
+        lost.shutdown_background();
+    }
+    RUNTIME
+        .get()
+        .map(|rt| rt.handle().clone())
+        .ok_or_else(|| "the host functions' runtime did not start".to_string())
+}
+
+/// Runs `future` on `handle` and waits for its output until `deadline`. Safe to call from
+/// any thread, including from inside another runtime (it never calls `block_on`).
 pub(crate) fn run_until<T: Send + 'static>(
     handle: &Handle,
     future: impl Future<Output = T> + Send + 'static,
     deadline: Instant,
-) -> Option<T> {
+) -> Result<T, Stopped> {
     let (tx, rx) = mpsc::sync_channel(1);
     let task = handle.spawn(async move {
+        // The receiver is gone only if the caller stopped waiting.
         let _ = tx.send(future.await);
     });
     match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(value) => Some(value),
-        Err(_) => {
+        Ok(value) => Ok(value),
+        Err(RecvTimeoutError::Timeout) => {
             task.abort();
-            None
+            Err(Stopped::Deadline)
         }
+        Err(RecvTimeoutError::Disconnected) => Err(Stopped::Died),
     }
 }
 
@@ -58,11 +77,25 @@ mod tests {
 
     #[test]
     fn finishes_or_gives_up_at_the_deadline() {
-        let handle = background();
+        let handle = handle().unwrap();
         let soon = Instant::now() + Duration::from_secs(10);
-        assert_eq!(run_until(&handle, async { 7 }, soon), Some(7));
-        let past = Instant::now();
+        assert_eq!(run_until(&handle, async { 7 }, soon), Ok(7));
         let never = std::future::pending::<()>();
-        assert_eq!(run_until(&handle, never, past), None);
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(50);
+        assert_eq!(run_until(&handle, never, deadline), Err(Stopped::Deadline));
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_panicking_task_is_reported_not_propagated() {
+        let handle = handle().unwrap();
+        let soon = Instant::now() + Duration::from_secs(10);
+        let boom = async {
+            if true {
+                panic!("boom (expected in this test)");
+            }
+        };
+        assert_eq!(run_until(&handle, boom, soon), Err(Stopped::Died));
     }
 }

@@ -1,62 +1,35 @@
 //! The example plugins that use host functions: `api-proxy` (config, kv, http, log) against
 //! an upstream on loopback, and `price-quote` with the application's `shop::*` functions.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use wasmplug::{CallContext, Error, HostError, HostFunctions, KvStore, NetPattern, Plugin};
 
+use crate::loopback::LoopbackServer;
 use crate::support::{capture_logs, example};
 
-/// An upstream on 127.0.0.1 that answers every GET with `upstream saw <path>` and counts
-/// the requests it served.
+/// An upstream on 127.0.0.1 that answers every GET with `upstream saw <path>`.
 struct Upstream {
     url: String,
-    requests: Arc<AtomicUsize>,
+    server: LoopbackServer,
 }
 
 impl Upstream {
     fn start() -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let counter = counter.clone();
-                std::thread::spawn(move || serve(stream, &counter));
-            }
+        let server = LoopbackServer::start(|req| {
+            let body = format!("upstream saw {}", req.target);
+            (200, String::new(), body.into_bytes())
         });
-        Upstream { url, requests }
+        Upstream {
+            url: server.grant(),
+            server,
+        }
     }
 
     fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(stream: TcpStream, requests: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut header = String::new();
-        while reader.read_line(&mut header).unwrap_or(0) > 0 && !header.trim().is_empty() {
-            header.clear();
-        }
-        requests.fetch_add(1, Ordering::SeqCst);
-        let body = format!("upstream saw {}", line.split_whitespace().nth(1).unwrap());
-        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
-        if out.write_all(format!("{head}{body}").as_bytes()).is_err() {
-            return;
-        }
+        self.server.requests()
     }
 }
 

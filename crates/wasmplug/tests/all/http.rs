@@ -2,99 +2,27 @@
 //! started by the test; grants, redirects, private addresses and size caps decide.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::{Value, json};
 use wasmplug::{ByteSize, HostConfig, HttpClient, HttpConfig, KvStore, Limits, NetPattern, Plugin};
 
+use crate::loopback::{LoopbackServer, Request, Response};
 use crate::support::guest;
 
-/// A small HTTP/1.1 server on 127.0.0.1: `/hello`, `/echo` (body and `x-test` back),
-/// `/redirect?to=URL` (302), `/big` (1 MiB). Counts the connections it accepts.
-struct Server {
-    port: u16,
-    connections: Arc<AtomicUsize>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counter = connections.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                counter.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || serve(stream));
+/// `/hello`, `/echo` (body and `x-test` back), `/redirect?to=URL` (302), `/big` (1 MiB).
+fn routes(req: &Request) -> Response {
+    match req.target.split_once('?') {
+        Some(("/redirect", q)) => (302, format!("location: {}\r\n", &q[3..]), Vec::new()),
+        _ => match req.target.as_str() {
+            "/hello" => (200, String::new(), b"hello from loopback".to_vec()),
+            "/echo" => {
+                let x_test = req.headers.get("x-test").cloned().unwrap_or_default();
+                (201, format!("x-test: {x_test}\r\n"), req.body.clone())
             }
-        });
-        Server { port, connections }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(stream: TcpStream) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let mut headers = HashMap::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h).unwrap();
-            if h.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-        }
-        let len: usize = headers
-            .get("content-length")
-            .map_or(0, |v| v.parse().unwrap());
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body).unwrap();
-        let (status, extra, body) = match target.split_once('?') {
-            Some(("/redirect", q)) => (302, format!("location: {}\r\n", &q[3..]), Vec::new()),
-            _ => match target.as_str() {
-                "/hello" => (200, String::new(), b"hello from loopback".to_vec()),
-                "/echo" => (
-                    201,
-                    format!(
-                        "x-test: {}\r\n",
-                        headers.get("x-test").cloned().unwrap_or_default()
-                    ),
-                    body,
-                ),
-                "/big" => (200, String::new(), vec![b'x'; 1 << 20]),
-                _ => (404, String::new(), Vec::new()),
-            },
-        };
-        let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n{extra}\r\n",
-            body.len()
-        );
-        if out
-            .write_all(head.as_bytes())
-            .and_then(|()| out.write_all(&body))
-            .is_err()
-        {
-            return;
-        }
+            "/big" => (200, String::new(), vec![b'x'; 1 << 20]),
+            _ => (404, String::new(), Vec::new()),
+        },
     }
 }
 
@@ -115,13 +43,13 @@ fn fetch(plugin: &Plugin, request: Value) -> Value {
     plugin.call_json("fetch", &request).unwrap()
 }
 
-fn granted(server: &Server) -> Vec<String> {
-    vec![format!("http://127.0.0.1:{}", server.port)]
+fn granted(server: &LoopbackServer) -> Vec<String> {
+    vec![server.grant()]
 }
 
 #[test]
 fn a_granted_plugin_fetches_from_a_local_server() {
-    let server = Server::start();
+    let server = LoopbackServer::start(routes);
     let p = plugin(&granted(&server), HostConfig::default(), Limits::default());
     let r = fetch(&p, json!({"url": server.url("/hello")}));
     assert_eq!(r["status"], 200, "{r}");
@@ -141,7 +69,7 @@ fn a_granted_plugin_fetches_from_a_local_server() {
 
 #[test]
 fn without_the_grant_the_request_is_an_error_value_and_nothing_connects() {
-    let server = Server::start();
+    let server = LoopbackServer::start(routes);
     let other = vec!["http://127.0.0.1:1".to_string()];
     let p = plugin(&other, HostConfig::default(), Limits::default());
     let r = fetch(&p, json!({"url": server.url("/hello")}));
@@ -155,7 +83,7 @@ fn without_the_grant_the_request_is_an_error_value_and_nothing_connects() {
 
 #[test]
 fn a_redirect_to_an_ungranted_destination_is_refused() {
-    let (a, b) = (Server::start(), Server::start());
+    let (a, b) = (LoopbackServer::start(routes), LoopbackServer::start(routes));
     let p = plugin(&granted(&a), HostConfig::default(), Limits::default());
     let r = fetch(
         &p,
@@ -176,7 +104,7 @@ fn a_redirect_to_an_ungranted_destination_is_refused() {
 
 #[test]
 fn loopback_through_a_dns_name_is_refused_unless_named() {
-    let server = Server::start();
+    let server = LoopbackServer::start(routes);
     let http = HttpClient::new(HttpConfig {
         resolve_overrides: HashMap::from([(
             "evil.test".to_string(),
@@ -202,7 +130,7 @@ fn loopback_through_a_dns_name_is_refused_unless_named() {
 
 #[test]
 fn responses_over_max_http_response_are_refused() {
-    let server = Server::start();
+    let server = LoopbackServer::start(routes);
     let limits = |bytes| Limits {
         max_http_response: ByteSize(bytes),
         ..Limits::default()

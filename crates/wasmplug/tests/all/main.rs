@@ -15,6 +15,7 @@ mod guest_errors;
 mod host_functions;
 mod http;
 mod load;
+mod loopback;
 mod pdk_guests;
 mod pool;
 mod registry;

@@ -59,7 +59,6 @@ mod allow;
 mod client;
 mod error;
 mod resolve;
-mod runtime;
 mod validate;
 
 #[cfg(test)]
@@ -73,6 +72,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::runtime;
 use crate::capability::NetPattern;
 
 /// Settings of an [`HttpClient`], fixed when it is built.

@@ -168,7 +168,12 @@ impl HostFunctions {
         name: &str,
         f: F,
     ) -> Result<&mut Self> {
-        let handle = Handle::try_current().unwrap_or_else(|_| runtime::background());
+        let handle = match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(_) => {
+                runtime::handle().map_err(|reason| Error::HostFunctionDefinition { reason })?
+            }
+        };
         let start = Box::new(move |ctx, args: &mut Args<'_>| f.start(ctx, args));
         self.add(module, name, F::params(), Body::Async { handle, start })
     }
@@ -299,8 +304,11 @@ fn call(def: &Def, mut caller: Caller<'_, HostState>, vals: &[Val]) -> wasmtime:
                     let deadline =
                         super::Services::call_deadline(state.call_started, state.call_timeout);
                     match runtime::run_until(handle, future, deadline) {
-                        Some(outcome) => outcome,
-                        None => Outcome::Trap(HostTrap::Deadline),
+                        Ok(outcome) => outcome,
+                        Err(runtime::Stopped::Deadline) => Outcome::Trap(HostTrap::Deadline),
+                        Err(runtime::Stopped::Died) => {
+                            Outcome::Abort("the async host function panicked".into())
+                        }
                     }
                 }
             },
