@@ -242,10 +242,8 @@ macro_rules! closures {
             $($a: HostArg,)*
         {
             fn params() -> Vec<WasmType> {
-                #[allow(unused_mut)]
-                let mut params = Vec::new();
-                $(params.extend_from_slice($a::PARAMS);)*
-                params
+                let lists: &[&[WasmType]] = &[$($a::PARAMS),*];
+                lists.concat()
             }
 
             #[allow(non_snake_case, unused_variables)]
@@ -266,10 +264,8 @@ macro_rules! closures {
             $($a: HostArg,)*
         {
             fn params() -> Vec<WasmType> {
-                #[allow(unused_mut)]
-                let mut params = Vec::new();
-                $(params.extend_from_slice($a::PARAMS);)*
-                params
+                let lists: &[&[WasmType]] = &[$($a::PARAMS),*];
+                lists.concat()
             }
 
             #[allow(non_snake_case, unused_variables)]
