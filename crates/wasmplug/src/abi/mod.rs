@@ -5,7 +5,7 @@
 //! - a module is read and checked ([`ModuleInfo`], [`PluginInterface`]) without running any
 //!   guest code;
 //! - every pointer/length that comes from the guest is bounds- and overflow-checked in
-//!   [`memory`] before a byte is read or written.
+//!   the private `abi::memory` module before a byte is read or written.
 
 mod interface;
 pub(crate) mod memory;
