@@ -50,6 +50,7 @@ mod breaker;
 mod cache;
 mod capability;
 mod clock;
+pub mod dirs;
 mod engine;
 mod epoch;
 mod error;

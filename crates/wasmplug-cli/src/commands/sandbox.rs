@@ -105,25 +105,15 @@ impl SandboxArgs {
     }
 }
 
-/// Environment variable naming the compiled-module cache directory.
-pub const CACHE_DIR_ENV: &str = "WASMPLUG_CACHE_DIR";
-
 impl SandboxArgs {
     /// The cache directory to use, if any.
     fn cache_dir(&self) -> Option<PathBuf> {
         if self.no_cache {
             return None;
         }
-        let env = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
         self.cache_dir
             .clone()
-            .or_else(|| env(CACHE_DIR_ENV))
-            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("wasmplug")))
-            .or_else(|| env("HOME").map(|d| d.join(".cache/wasmplug")))
+            .or_else(wasmplug::dirs::default_cache_dir)
     }
 }
 

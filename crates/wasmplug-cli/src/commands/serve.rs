@@ -62,7 +62,7 @@ impl Serve {
         } else if let Some(dir) = self.cache_dir.clone().or_else(|| config.cache_dir.clone()) {
             config.cache_dir = Some(dir);
         } else {
-            config.cache_dir = default_cache_dir();
+            config.cache_dir = wasmplug::dirs::default_cache_dir();
         }
         if !config.plugin_dir.is_dir() {
             bail!(
@@ -183,16 +183,4 @@ pub fn example_curl(addr: SocketAddr) -> String {
     format!(
         "curl -s -H 'X-Wasmplug-Envelope: 1' -H 'X-Request-Id: req-001' -d '{{\"action\":\"transform\"}}' http://{addr}/v1/plugins/json-transformer/execute"
     )
-}
-
-/// `$WASMPLUG_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmplug`, else `~/.cache/wasmplug`.
-fn default_cache_dir() -> Option<PathBuf> {
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env(super::sandbox::CACHE_DIR_ENV)
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("wasmplug")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache/wasmplug")))
 }

@@ -19,6 +19,9 @@ pub(crate) const MAX_LOG_LINE: usize = 4096;
 pub(crate) struct LogLimiter {
     per_second: f64,
     state: Mutex<Bucket>,
+    /// `wasmplug_log_dropped_total{plugin}`, registered once: a flood must not cost a label
+    /// allocation and a registry lookup per dropped line.
+    dropped_total: metrics::Counter,
 }
 
 #[derive(Debug)]
@@ -38,8 +41,8 @@ pub(crate) enum Verdict {
 }
 
 impl LogLimiter {
-    /// A bucket allowing `per_second` lines per second (0 drops everything).
-    pub(crate) fn new(per_second: u32) -> LogLimiter {
+    /// A bucket allowing `per_second` lines per second (0 drops everything) for `plugin`.
+    pub(crate) fn new(per_second: u32, plugin: &str) -> LogLimiter {
         LogLimiter {
             per_second: f64::from(per_second),
             state: Mutex::new(Bucket {
@@ -47,6 +50,10 @@ impl LogLimiter {
                 refilled: Instant::now(),
                 dropped: 0,
             }),
+            dropped_total: metrics::counter!(
+                "wasmplug_log_dropped_total",
+                "plugin" => plugin.to_string()
+            ),
         }
     }
 
@@ -72,8 +79,7 @@ pub(crate) fn emit(limiter: &LogLimiter, ctx: &CallContext, level: i32, message:
     let dropped = match limiter.check(Instant::now()) {
         Verdict::Pass { dropped } => dropped,
         Verdict::Drop => {
-            metrics::counter!("wasmplug_log_dropped_total", "plugin" => ctx.plugin.to_string())
-                .increment(1);
+            limiter.dropped_total.increment(1);
             return;
         }
     };
@@ -110,7 +116,7 @@ mod tests {
 
     #[test]
     fn bucket_passes_its_rate_then_drops_and_reports() {
-        let limiter = LogLimiter::new(10);
+        let limiter = LogLimiter::new(10, "p");
         let t0 = Instant::now();
         for _ in 0..10 {
             assert_eq!(limiter.check(t0), Verdict::Pass { dropped: 0 });
@@ -132,7 +138,7 @@ mod tests {
 
     #[test]
     fn zero_rate_drops_everything() {
-        let limiter = LogLimiter::new(0);
+        let limiter = LogLimiter::new(0, "p");
         assert_eq!(limiter.check(Instant::now()), Verdict::Drop);
     }
 }

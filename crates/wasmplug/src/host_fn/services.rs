@@ -38,15 +38,7 @@ impl HostConfig {
     /// Where the default kv store lives: `$WASMPLUG_DATA_DIR`, else
     /// `$XDG_DATA_HOME/wasmplug`, else `~/.local/share/wasmplug`, else `./.wasmplug`.
     pub fn default_data_dir() -> PathBuf {
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        env("WASMPLUG_DATA_DIR")
-            .or_else(|| env("XDG_DATA_HOME").map(|d| d.join("wasmplug")))
-            .or_else(|| env("HOME").map(|h| h.join(".local/share/wasmplug")))
-            .unwrap_or_else(|| PathBuf::from(".wasmplug"))
+        crate::dirs::default_data_dir().unwrap_or_else(|| PathBuf::from(".wasmplug"))
     }
 }
 
@@ -83,7 +75,7 @@ pub(crate) struct Services {
 }
 
 /// Longest a host function may wait when the call itself has no timeout.
-const HTTP_WITHOUT_DEADLINE: Duration = Duration::from_secs(30);
+const WITHOUT_DEADLINE: Duration = Duration::from_secs(30);
 
 impl Services {
     pub(crate) fn new(
@@ -103,7 +95,7 @@ impl Services {
             version: Arc::from(meta.version.to_string()),
             functions: names,
             config: config.clone(),
-            log: LogLimiter::new(limits.log_lines_per_second),
+            log: LogLimiter::new(limits.log_lines_per_second, plugin),
             kv_store: host.kv.clone(),
             data_dir: host
                 .data_dir
@@ -170,7 +162,7 @@ impl Services {
     pub(crate) fn call_deadline(started: Stamp, timeout: Option<Duration>) -> Instant {
         match timeout {
             Some(t) => Instant::now() + t.saturating_sub(started.elapsed_at_least()),
-            None => Instant::now() + HTTP_WITHOUT_DEADLINE,
+            None => Instant::now() + WITHOUT_DEADLINE,
         }
     }
 }
