@@ -52,8 +52,6 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
 struct PluginSummary {
     #[serde(flatten)]
     status: PluginStatus,
-    /// The version with the most weight.
-    current: Option<String>,
     calls: u64,
     failures: u64,
     error_rate: f64,
@@ -63,16 +61,8 @@ impl From<PluginStatus> for PluginSummary {
     fn from(status: PluginStatus) -> Self {
         let calls = status.versions.iter().map(|v| v.calls).sum::<u64>();
         let failures = status.versions.iter().map(|v| v.failures).sum::<u64>();
-        let current = status
-            .versions
-            .iter()
-            .rev()
-            .max_by_key(|v| v.weight)
-            .filter(|v| v.weight > 0)
-            .map(|v| v.version.clone());
         PluginSummary {
             status,
-            current,
             calls,
             failures,
             error_rate: if calls == 0 {

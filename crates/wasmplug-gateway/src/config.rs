@@ -136,7 +136,7 @@ impl GatewayConfig {
     /// # Errors
     /// A message naming the bad key or value and its line.
     pub fn parse(text: &str) -> Result<GatewayConfig, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))
     }
 
     /// The settings of plugin `name` (defaults when it has none).

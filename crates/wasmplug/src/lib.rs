@@ -54,6 +54,7 @@ pub mod dirs;
 mod engine;
 mod epoch;
 mod error;
+mod file;
 mod host;
 pub mod host_fn;
 mod limits;
@@ -63,6 +64,7 @@ mod name;
 mod plugin;
 mod policy;
 mod registry;
+mod toml_error;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
@@ -72,6 +74,7 @@ pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
+pub use file::MAX_MANIFEST_SIZE;
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
 };
@@ -84,4 +87,5 @@ pub use registry::{
     CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
     VersionStatus, Watcher,
 };
+pub use toml_error::toml_error_message;
 pub use units::{ByteSize, parse_duration};
