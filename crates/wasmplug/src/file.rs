@@ -56,6 +56,16 @@ pub(crate) fn read_regular(path: &Path, kind: Kind, limit: u64) -> Result<Vec<u8
     Ok(bytes)
 }
 
+/// Reads a module file the way the host does before loading it: a regular file of at most
+/// `max_module_size` bytes (what [`crate::Limits::max_module_size`] allows).
+///
+/// # Errors
+/// [`Error::FileNotFound`], [`Error::Io`], [`Error::NotAFile`] or
+/// [`Error::ModuleTooLarge`], before reading more than `max_module_size + 1` bytes.
+pub fn read_module_file(path: &Path, max_module_size: u64) -> Result<Vec<u8>> {
+    read_regular(path, Kind::Module, max_module_size)
+}
+
 /// Streams the regular file `path` into `hasher` (at most `limit` bytes, as
 /// [`read_regular`]) and returns how many bytes it held.
 pub(crate) fn hash_regular(

@@ -74,7 +74,7 @@ pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
-pub use file::MAX_MANIFEST_SIZE;
+pub use file::{MAX_MANIFEST_SIZE, read_module_file};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
 };

@@ -199,22 +199,24 @@ impl Registry {
     ) -> Result<RoutedOutput> {
         let version = {
             let table = self.inner.table.load();
-            let entry = table
-                .plugins
-                .get(name)
-                .ok_or_else(|| Error::PluginNotFound {
+            let selected = match table.plugins.get(name) {
+                Some(entry) => entry.select(name, opts).cloned(),
+                None => Err(Error::PluginNotFound {
                     name: name.to_string(),
-                })?;
-            entry.select(name, opts)?.clone()
+                }),
+            };
+            selected.inspect_err(crate::metrics::routing_error)?
         };
         let probe = match version.breaker.permit() {
             Permit::Allowed { probe } => probe,
             Permit::Rejected { retry_after } => {
-                return Err(Error::CircuitOpen {
+                let e = Error::CircuitOpen {
                     plugin: name.to_string(),
                     version: version.version.to_string(),
                     retry_after,
-                });
+                };
+                version.metrics.error(&e);
+                return Err(e);
             }
         };
         version.metrics.started();
