@@ -84,8 +84,9 @@ pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
 pub use registry::{
-    CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
-    VersionStatus, Watcher,
+    Bucket, CallOptions, CanaryConfig, DefaultRoute, Equals, PluginStatus, Registry,
+    RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,
+    bucket_of,
 };
 pub use toml_error::toml_error_message;
 pub use units::{ByteSize, parse_duration};

@@ -21,5 +21,6 @@ mod loopback;
 mod pdk_guests;
 mod pool;
 mod registry;
+mod rollout;
 mod versioned;
 mod wat_plugin;
