@@ -17,6 +17,13 @@
 //!
 //! [plugins.json-transformer]       # per-plugin settings
 //! envelope = true                  # JSON envelope mode (docs/gateway.md)
+//!
+//! [routing.greet]                  # rollout rules (wasmplug::RoutingRules)
+//! default = { weights = { "1.0.0" = 95, "1.1.0" = 5 } }
+//! [[routing.greet.rules]]
+//! name = "beta"
+//! header = { name = "X-Experiment", equals = "B" }
+//! to = "=1.2.0-beta"
 //! ```
 //!
 //! Unknown keys are errors that name the key and the line.
@@ -70,6 +77,8 @@ pub struct GatewayConfig {
     pub admin: AdminConfig,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
+    /// Rollout rules, by plugin name (validated when the plugins are loaded).
+    pub routing: BTreeMap<String, wasmplug::RoutingRules>,
 }
 
 impl Default for GatewayConfig {
@@ -86,6 +95,7 @@ impl Default for GatewayConfig {
             max_connections: None,
             admin: AdminConfig::default(),
             plugins: BTreeMap::new(),
+            routing: BTreeMap::new(),
         }
     }
 }
@@ -155,7 +165,14 @@ impl GatewayConfig {
     /// # Errors
     /// A message naming the bad key or value and its line.
     pub fn parse(text: &str) -> Result<GatewayConfig, String> {
-        toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))
+        let config: GatewayConfig =
+            toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))?;
+        for (plugin, rules) in &config.routing {
+            rules
+                .check_shape()
+                .map_err(|e| format!("[routing.{plugin}]: {e}"))?;
+        }
+        Ok(config)
     }
 
     /// The settings of plugin `name` (defaults when it has none).

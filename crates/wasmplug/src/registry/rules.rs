@@ -214,6 +214,25 @@ impl RoutingRules {
             .collect()
     }
 
+    /// Checks what can be checked without knowing the loaded versions: every rule has one
+    /// condition kind at least and a well-formed bucket, a default of weights is not empty.
+    ///
+    /// # Errors
+    /// A message naming the rule and what is wrong.
+    pub fn check_shape(&self) -> Result<(), String> {
+        for (index, rule) in self.rules.iter().enumerate() {
+            rule.validate(index)?;
+        }
+        if let Some(DefaultRoute::Weights(weights)) = &self.default
+            && weights.values().all(|w| *w == 0)
+        {
+            return Err(
+                "default: the weights are empty or all 0, so no call could be routed".into(),
+            );
+        }
+        Ok(())
+    }
+
     /// Checks the rules against the loaded `versions`: every rule well-formed and with a
     /// loaded target, a default that can serve.
     ///

@@ -98,10 +98,17 @@ fn rules_route_by_header_and_by_a_stable_user_bucket() {
             assert_eq!((version.as_str(), route), ("1.0.0", Route::Default));
         }
     }
-    assert!((400..=600).contains(&canary), "{canary} of 10,000 went to the canary");
+    assert!(
+        (400..=600).contains(&canary),
+        "{canary} of 10,000 went to the canary"
+    );
     let first = call(&registry, &user("user-42")).0;
     for _ in 0..20 {
-        assert_eq!(call(&registry, &user("user-42")).0, first, "same user, same version");
+        assert_eq!(
+            call(&registry, &user("user-42")).0,
+            first,
+            "same user, same version"
+        );
     }
 }
 
@@ -142,7 +149,10 @@ fn a_split_and_a_rule_survive_a_restart() {
         r.rules.truncate(1);
         registry.set_rules("svc", Some(r)).unwrap();
         registry
-            .set_weights("svc", &[(v("1.0.0"), 90), (v("1.2.0"), 10), (v("1.3.0-beta"), 0)])
+            .set_weights(
+                "svc",
+                &[(v("1.0.0"), 90), (v("1.2.0"), 10), (v("1.3.0-beta"), 0)],
+            )
             .unwrap();
         registry.plugins()
     };
@@ -150,7 +160,10 @@ fn a_split_and_a_rule_survive_a_restart() {
     registry.load_dir(dir.path()).unwrap();
     let after = registry.plugins();
     let weights = |p: &[wasmplug::PluginStatus]| -> Vec<(String, u32)> {
-        p[0].versions.iter().map(|v| (v.version.clone(), v.weight)).collect()
+        p[0].versions
+            .iter()
+            .map(|v| (v.version.clone(), v.weight))
+            .collect()
     };
     assert_eq!(weights(&after), weights(&before));
     assert_eq!(
@@ -178,7 +191,9 @@ fn a_broken_newest_version_falls_back_to_the_previous_one() {
     assert_eq!(results.iter().filter(|(_, r)| r.is_err()).count(), 1);
     assert_eq!(call(&registry, &CallOptions::default()).0, "1.1.0");
     let degraded = events.try_iter().find_map(|e| match e {
-        RegistryEvent::Degraded { failed, serving, .. } => Some((failed, serving)),
+        RegistryEvent::Degraded {
+            failed, serving, ..
+        } => Some((failed, serving)),
         _ => None,
     });
     assert_eq!(degraded, Some(("1.2.0".into(), "1.1.0".into())));
@@ -219,7 +234,12 @@ fn deploy_adds_a_version_and_remove_version_deletes_it() {
     broken.init_fails = true;
     assert!(
         registry
-            .deploy(dir.path(), &broken.manifest(), "plugin.wasm", &broken.wasm())
+            .deploy(
+                dir.path(),
+                &broken.manifest(),
+                "plugin.wasm",
+                &broken.wasm()
+            )
             .is_err()
     );
     assert!(!dir.path().join("svc/1.2.0").exists());
