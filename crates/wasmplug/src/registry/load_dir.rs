@@ -60,12 +60,15 @@ impl Registry {
                     .zip(state.as_ref())
                     .is_some_and(|(v, s)| s.references(v))
         };
-        let (chosen, older): (Vec<(usize, &OnDisk)>, Vec<(usize, &OnDisk)>) =
-            on_disk.iter().enumerate().partition(|(i, v)| wanted(*i, v));
-        let (chosen, older): (Vec<&OnDisk>, Vec<&OnDisk>) = (
-            chosen.into_iter().map(|(_, v)| v).collect(),
-            older.into_iter().map(|(_, v)| v).collect(),
-        );
+        let mut chosen: Vec<&OnDisk> = Vec::new();
+        let mut older: Vec<&OnDisk> = Vec::new();
+        for (i, v) in on_disk.iter().enumerate() {
+            if wanted(i, v) {
+                chosen.push(v);
+            } else {
+                older.push(v);
+            }
+        }
         let mut results: Vec<(PathBuf, Result<String>)> = chosen
             .iter()
             .map(|v| (v.manifest.clone(), self.load_version(&v.manifest)))
