@@ -163,17 +163,19 @@ pub enum Error {
         memory_size: u64,
     },
 
-    /// All instances of the plugin were busy for the whole acquire timeout (backpressure).
-    #[error(
-        "plugin `{plugin}` is busy: all {max_instances} instances stayed in use for {waited:?}; retry later or raise `instances.max`"
-    )]
+    /// All instances of the plugin were busy for the whole acquire timeout, or so many calls
+    /// were already waiting that this one was turned away at once (backpressure).
+    #[error("plugin `{plugin}` is busy: all {max_instances} instances {}; retry later or raise `instances.max`", busy_detail(*waited, *waiting))]
     Busy {
         /// Plugin name.
         plugin: String,
         /// The pool's `max`.
         max_instances: usize,
-        /// How long the call waited.
+        /// How long the call waited (zero when it was turned away at once).
         waited: Duration,
+        /// Calls that were already waiting when this one was turned away at once
+        /// (`instances.max_waiting`), or 0 when it waited out its acquire timeout.
+        waiting: usize,
     },
 
     /// The guest's `allocate` returned 0 (it could not allocate).
@@ -355,6 +357,17 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A limit has a value the host cannot enforce (e.g. a `timeout` of centuries).
+    #[error("limit `{limit}` = {value} is out of range: {reason}")]
+    InvalidLimit {
+        /// The limit's name, as in `[limits]`.
+        limit: &'static str,
+        /// The value given, as written back.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+
     /// The engine could not be configured.
     #[error("engine configuration failed: {message}")]
     Engine {
@@ -521,6 +534,7 @@ impl Error {
             Error::NoRoute { .. } => "no_route",
             Error::CircuitOpen { .. } => "circuit_open",
             Error::CapabilityEscalation { .. } => "capability_escalation",
+            Error::InvalidLimit { .. } => "invalid_limit",
             Error::Engine { .. } => "engine",
             Error::NotAFile { .. } => "not_a_file",
             Error::NoPreviousVersion { .. } => "no_previous_version",
@@ -547,6 +561,7 @@ impl Error {
                 | Error::CapabilityEscalation { .. }
                 | Error::HostFunctionDefinition { .. }
                 | Error::Instantiate { .. }
+                | Error::InvalidLimit { .. }
                 | Error::Engine { .. }
                 | Error::NotAFile { .. }
                 | Error::LoadTimeout { .. }
@@ -600,5 +615,16 @@ impl Error {
         } else {
             Error::Io { path, source }
         }
+    }
+}
+
+/// The middle of [`Error::Busy`]'s message.
+fn busy_detail(waited: Duration, waiting: usize) -> String {
+    if waiting > 0 {
+        format!(
+            "are in use and {waiting} calls are already waiting (`instances.max_waiting`), so this one was not queued"
+        )
+    } else {
+        format!("stayed in use for {waited:?}")
     }
 }

@@ -71,14 +71,16 @@ pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
-pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
+pub use engine::{
+    DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, HOST_STACK_HEADROOM, PoolingConfig,
+};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
 pub use file::{MAX_MANIFEST_SIZE, read_module_file};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
 };
-pub use limits::Limits;
+pub use limits::{Limits, MAX_TIMEOUT};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};

@@ -248,6 +248,50 @@ impl Registry {
         input: &[u8],
         opts: &CallOptions,
     ) -> Result<RoutedOutput> {
+        let (call, index) = self.begin(name, function, opts)?;
+        let result = index.and_then(|index| {
+            let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
+            call.version
+                .plugin
+                .call_index(index, input, request_id.as_ref())
+        });
+        self.finish(name, call, result)
+    }
+
+    /// Like [`Registry::call`], for async code: the plugin runs inline on the polling task
+    /// ([`Plugin::call_async`]: no thread hop; a slow guest moves to the slow lane after a
+    /// tick). Dropping the future cancels the call.
+    ///
+    /// # Errors
+    /// As [`Registry::call`].
+    pub async fn call_async(
+        &self,
+        name: &str,
+        function: &str,
+        input: Vec<u8>,
+        opts: CallOptions,
+    ) -> Result<RoutedOutput> {
+        let (call, index) = self.begin(name, function, &opts)?;
+        let result = match index {
+            Ok(index) => {
+                let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
+                call.version
+                    .plugin
+                    .call_index_async(index, input, request_id)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.finish(name, call, result)
+    }
+
+    /// Routes a call: the version, its breaker's permit, the function's index.
+    fn begin(
+        &self,
+        name: &str,
+        function: &str,
+        opts: &CallOptions,
+    ) -> Result<(Begun, Result<usize>)> {
         let (version, route) = {
             let table = self.inner.table.load();
             let selected = match table.plugins.get(name) {
@@ -271,25 +315,33 @@ impl Registry {
             }
         };
         version.metrics.started();
-        let start = Instant::now();
-        let (result, function_index) = match version.plugin.function_index(function) {
-            Ok(index) => {
-                let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
-                let result = version.plugin.call_index(index, input, request_id.as_ref());
-                (result, Some(index))
-            }
-            Err(e) => (Err(e), None),
+        let index = version.plugin.function_index(function);
+        let begun = Begun {
+            index: index.as_ref().ok().copied(),
+            version,
+            route,
+            probe,
+            start: Instant::now(),
         };
+        Ok((begun, index))
+    }
+
+    /// Records a routed call's outcome: metrics, breaker, canary rollback.
+    fn finish(&self, name: &str, call: Begun, result: Result<CallOutput>) -> Result<RoutedOutput> {
+        let Begun {
+            version,
+            route,
+            probe,
+            start,
+            index,
+        } = call;
         let usage = result
             .as_ref()
             .ok()
             .map(|o| (o.fuel_consumed, o.memory_bytes));
-        version.metrics.finished(
-            function_index,
-            start.elapsed(),
-            result.as_ref().err(),
-            usage,
-        );
+        version
+            .metrics
+            .finished(index, start.elapsed(), result.as_ref().err(), usage);
         version.metrics.instances(version.plugin.instance_counts());
         let failed = result.as_ref().is_err_and(Error::counts_against_plugin);
         let counted = result
@@ -317,23 +369,6 @@ impl Registry {
             route,
             output,
         })
-    }
-
-    /// Like [`Registry::call`], on tokio's blocking pool.
-    ///
-    /// # Errors
-    /// As [`Registry::call`].
-    pub async fn call_async(
-        &self,
-        name: &str,
-        function: &str,
-        input: Vec<u8>,
-        opts: CallOptions,
-    ) -> Result<RoutedOutput> {
-        let (registry, name, function) = (self.clone(), name.to_string(), function.to_string());
-        tokio::task::spawn_blocking(move || registry.call(&name, &function, &input, &opts))
-            .await
-            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
     /// A snapshot of every plugin and version.
@@ -390,4 +425,15 @@ impl Registry {
     pub fn watch(&self, dir: &Path) -> Result<Watcher> {
         Watcher::start(self.clone(), dir)
     }
+}
+
+/// A routed call between [`Registry::begin`] and [`Registry::finish`].
+struct Begun {
+    version: Arc<LoadedVersion>,
+    /// Which part of the routing chose the version.
+    route: Route,
+    probe: bool,
+    start: Instant,
+    /// The function's index (`None`: no such function).
+    index: Option<usize>,
 }

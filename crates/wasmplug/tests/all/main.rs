@@ -7,6 +7,7 @@
 mod support;
 
 mod abi_errors;
+mod async_calls;
 mod cache;
 mod capabilities;
 mod custom_functions;
