@@ -50,6 +50,7 @@ mod breaker;
 mod cache;
 mod capability;
 mod clock;
+pub mod contract;
 pub mod dirs;
 mod engine;
 mod epoch;
@@ -63,12 +64,15 @@ mod name;
 mod plugin;
 mod policy;
 mod registry;
+mod requirements;
+pub mod trust;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
+pub use contract::Contract;
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
@@ -84,4 +88,6 @@ pub use registry::{
     CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
     VersionStatus, Watcher,
 };
+pub use requirements::{PLUGIN_API_VERSION, Requirements};
+pub use trust::TrustPolicy;
 pub use units::{ByteSize, parse_duration};

@@ -15,6 +15,8 @@
 //! | `wasmplug_memory_high_water_bytes` | gauge | plugin, version |
 //! | `wasmplug_breaker_state` | gauge (0 closed, 1 half-open, 2 open) | plugin, version |
 //! | `wasmplug_reloads_total` | counter | plugin, result (`loaded` / `rejected`) |
+//! | `wasmplug_trust_verdicts_total` | counter | plugin, verdict (`accepted` / `refused`), reason |
+//! | `wasmplug_contract_breaking_total` | counter | plugin, change (a breaking change kind) |
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -111,5 +113,18 @@ impl VersionMetrics {
 pub(crate) fn reload(plugin: &str, loaded: bool) {
     let result = if loaded { "loaded" } else { "rejected" };
     counter!("wasmplug_reloads_total", "plugin" => plugin.to_string(), "result" => result)
+        .increment(1);
+}
+
+/// Counts a trust-policy verdict (reason: `signed`, `unverified` or an
+/// [`crate::trust::UntrustedReason::class`]).
+pub(crate) fn trust_verdict(plugin: &str, verdict: crate::trust::Verdict, reason: &str) {
+    counter!("wasmplug_trust_verdicts_total", "plugin" => plugin.to_string(), "verdict" => verdict.as_str(), "reason" => reason.to_string())
+        .increment(1);
+}
+
+/// Counts one breaking change of a refused candidate.
+pub(crate) fn breaking_change(plugin: &str, change: &'static str) {
+    counter!("wasmplug_contract_breaking_total", "plugin" => plugin.to_string(), "change" => change)
         .increment(1);
 }

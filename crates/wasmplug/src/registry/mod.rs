@@ -4,8 +4,9 @@
 //! Calls go through [`Registry::call`] by plugin name. The routing table is immutable and
 //! swapped atomically (`arc-swap`) on every change, so a call that started on version A
 //! finishes on A even if B becomes active meanwhile, and A's instances are freed when its
-//! last call ends. A candidate is validated completely (manifest, pin, size, compile, ABI,
-//! capability escalation, instantiate + `init`) before it serves anything; a failed
+//! last call ends. A candidate is validated completely (manifest, pin, size, trust policy,
+//! requirements, compile, ABI, contract diff against the running version, instantiate +
+//! `init`) before it serves anything; a failed
 //! candidate leaves the running version in place and is reported as a
 //! [`RegistryEvent::Rejected`].
 
@@ -29,11 +30,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::breaker::{BreakerConfig, BreakerState, Permit};
-use crate::capability::Capabilities;
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::host_fn::HostConfig;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::plugin::{CallOutput, Plugin, PluginBuilder};
+use crate::trust::TrustPolicy;
 use events::Events;
 use routing::{Entry, Route, Table};
 use version::LoadedVersion;
@@ -57,6 +59,11 @@ pub struct RegistryConfig {
     pub keep_previous: usize,
     /// Host functions, kv store and HTTP client offered to every plugin.
     pub host: HostConfig,
+    /// Signatures every candidate must carry (docs/trust.md). By default off.
+    pub trust: TrustPolicy,
+    /// Accept candidates whose contract breaks the running version's (docs/contract.md:
+    /// removed functions, changed imports, raised limits, escalations). By default `false`.
+    pub allow_breaking: bool,
 }
 
 impl Default for RegistryConfig {
@@ -69,6 +76,8 @@ impl Default for RegistryConfig {
             debounce: Duration::from_millis(50),
             keep_previous: 1,
             host: HostConfig::default(),
+            trust: TrustPolicy::default(),
+            allow_breaking: false,
         }
     }
 }
@@ -206,43 +215,20 @@ impl Registry {
         {
             return Ok(same.version.version.clone());
         }
-        if !self.inner.config.allow_escalation
-            && let Some(current) = self.primary(&name)
-        {
-            let added = escalation(
-                current.plugin.compiled().capabilities(),
-                &manifest.capabilities,
-            );
-            if !added.is_empty() {
-                return Err(Error::CapabilityEscalation {
-                    plugin: name,
-                    added,
-                });
-            }
-        }
-        let mut builder = PluginBuilder::new().host(self.inner.config.host.clone());
+        let mut builder = PluginBuilder::new()
+            .host(self.inner.config.host.clone())
+            .trust(self.inner.config.trust.clone());
         if let Some(dir) = &self.inner.config.cache_dir {
             builder = builder.cache_dir(dir);
         }
         let compiled = builder.compile(path)?;
         if let Some(current) = self.primary(&name) {
-            let dropped: Vec<String> = current
-                .plugin
-                .functions()
-                .iter()
-                .filter(|f| !compiled.interface().functions.contains(f))
-                .cloned()
-                .collect();
-            if !dropped.is_empty() {
-                return Err(Error::invalid_plugin(format!(
-                    "the new version of `{name}` lacks function(s) {} that the running version serves; callers would break (unload the plugin first to change its interface)",
-                    dropped
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
+            let allowed = crate::contract::gate::Allowed {
+                escalation: self.inner.config.allow_escalation,
+                breaking: self.inner.config.allow_breaking,
+            };
+            let running = Contract::of(current.plugin.compiled());
+            crate::contract::gate::check(&running, &Contract::of(&compiled), allowed)?;
         }
         let plugin = Plugin::new(compiled)?;
         let breaker = manifest
@@ -653,30 +639,4 @@ fn folder_name(manifest: &Path) -> String {
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The grants of `new` that `old` does not have.
-fn escalation(old: &Capabilities, new: &Capabilities) -> Vec<String> {
-    let mut added = Vec::new();
-    for m in &new.fs {
-        let covered = old.fs.iter().any(|o| {
-            o.host == m.host
-                && o.guest == m.guest
-                && (o.mode == m.mode || m.mode == crate::FsMode::ReadOnly)
-        });
-        if !covered {
-            added.push(format!("fs {m}"));
-        }
-    }
-    for e in &new.env {
-        if !old.env.iter().any(|o| o.name() == e.name()) {
-            added.push(format!("env {}", e.name()));
-        }
-    }
-    for n in &new.net {
-        if !old.net.contains(n) {
-            added.push(format!("net {n}"));
-        }
-    }
-    added
 }
