@@ -15,7 +15,7 @@
 //! | `bad_request` (bad version pin, bad admin body) | 400 |
 //! | `unauthorized` (no bearer token) / `forbidden` (wrong token) | 401 / 403 |
 //! | load errors on admin upload/reload (`manifest`, `invalid_wasm`, ...) | 422 |
-//! | `capability_escalation` | 409 |
+//! | `capability_escalation`, `breaking_contract` | 409 |
 
 use std::time::Duration;
 
@@ -127,7 +127,7 @@ fn plugin_status(e: &wasmplug::Error) -> StatusCode {
             .filter(|c| (400..=599).contains(c))
             .and_then(|c| StatusCode::from_u16(c).ok())
             .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        E::CapabilityEscalation { .. } => StatusCode::CONFLICT,
+        E::CapabilityEscalation { .. } | E::BreakingContract { .. } => StatusCode::CONFLICT,
         e if e.is_load_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

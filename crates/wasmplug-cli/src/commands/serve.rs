@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use wasmplug::{Registry, RegistryConfig};
+use wasmplug::{Registry, RegistryConfig, TrustPolicy};
 use wasmplug_gateway::{AdminToken, AppState, GatewayConfig};
 
 /// Serve a directory of plugins over HTTP.
@@ -84,8 +84,11 @@ impl Serve {
         let admin = config.admin_token()?;
         let metrics =
             wasmplug_gateway::install_metrics().context("cannot install the metrics recorder")?;
+        let trust = TrustPolicy::from_config(&config.trust).context("cannot set up `[trust]`")?;
         let mut registry_config = RegistryConfig {
             cache_dir: config.cache_dir.clone(),
+            trust,
+            allow_breaking: config.contract.allow_breaking,
             ..RegistryConfig::default()
         };
         registry_config.host.data_dir = self.data_dir.clone();

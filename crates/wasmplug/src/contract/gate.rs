@@ -1,9 +1,11 @@
 //! The registry's contract gate: may a candidate replace the running version?
 //!
-//! The candidate's contract is diffed against the running version's. Requirement changes
-//! are left out (the candidate's requirements were already checked against this very host
-//! when it compiled). What remains breaking refuses the candidate unless the registry allows
-//! it; the refusal is logged, counted per change kind
+//! The candidate's contract is diffed against the running version's. Two kinds of breaking
+//! change are left out here, because they cannot break this host or the running version's
+//! callers: requirement changes (the candidate's requirements were already checked against
+//! this very host when it compiled) and raised limits (the host enforces the limits the
+//! candidate's manifest declares; `wasmplug diff` still flags them for review in CI). What
+//! remains breaking refuses the candidate unless the registry allows it; the refusal is logged, counted per change kind
 //! (`wasmplug_contract_breaking_total{plugin, change}`) and named in the
 //! [`crate::RegistryEvent::Rejected`] reason. The error is
 //! - [`Error::CapabilityEscalation`] when the candidate asks for more grants (unless
@@ -33,7 +35,9 @@ pub(crate) fn check(running: &Contract, candidate: &Contract, allowed: Allowed) 
         .filter(|c| {
             !matches!(
                 c.kind,
-                ChangeKind::RequirementAdded | ChangeKind::RequirementRaised
+                ChangeKind::RequirementAdded
+                    | ChangeKind::RequirementRaised
+                    | ChangeKind::LimitRaised
             )
         })
         .filter(|c| !(allowed.escalation && c.kind == ChangeKind::CapabilityAdded))

@@ -294,3 +294,6 @@ impl std::fmt::Display for Mount {
         write!(f, "{}:{}:{mode}", self.host, self.guest)
     }
 }
+
+#[cfg(test)]
+mod tests;

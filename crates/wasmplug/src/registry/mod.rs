@@ -62,7 +62,7 @@ pub struct RegistryConfig {
     /// Signatures every candidate must carry (docs/trust.md). By default off.
     pub trust: TrustPolicy,
     /// Accept candidates whose contract breaks the running version's (docs/contract.md:
-    /// removed functions, changed imports, raised limits, escalations). By default `false`.
+    /// removed functions, changed imports or ABI, capability escalations). By default `false`.
     pub allow_breaking: bool,
 }
 
