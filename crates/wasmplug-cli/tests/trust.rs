@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+#[allow(dead_code)] // the guests are not needed here
 mod common;
 use common::root;
 
