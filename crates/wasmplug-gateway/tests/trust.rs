@@ -140,6 +140,24 @@ async fn uploads_must_be_signed_and_refusals_keep_the_running_version() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(send(&app, call()).await.2, "1.1.0");
 
+    // A signed upload that escalates its grants is refused by the contract gate.
+    let greedy = json!({
+        "manifest": format!("{}[capabilities]\nenv = [\"SECRET\"]\n", manifest("1.2.0")),
+        "wasm_base64": base64::engine::general_purpose::STANDARD.encode(sign(&echo("1.2.0"), &key).unwrap()),
+    });
+    let request = Request::put("/v1/admin/plugins/wat-echo")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(Body::from(greedy.to_string()))
+        .unwrap();
+    let (status, body, _) = send(&app, request).await;
+    assert_eq!(
+        (status, body["error"]["class"].as_str()),
+        (409, Some("capability_escalation")),
+        "{body}"
+    );
+    assert_eq!(send(&app, call()).await.2, "1.1.0");
+
     let verdicts: Vec<(Verdict, String)> = AuditLog::read(&audit)
         .unwrap()
         .into_iter()
@@ -151,6 +169,7 @@ async fn uploads_must_be_signed_and_refusals_keep_the_running_version() {
             (Verdict::Accepted, "signed".to_string()),
             (Verdict::Refused, "unsigned".to_string()),
             (Verdict::Refused, "tampered".to_string()),
+            (Verdict::Accepted, "signed".to_string()),
             (Verdict::Accepted, "signed".to_string()),
         ]
     );
@@ -166,5 +185,13 @@ async fn uploads_must_be_signed_and_refusals_keep_the_running_version() {
             .to_string()
     };
     assert!(line("unsigned").ends_with(" 1"), "{}", line("unsigned"));
-    assert!(line("signed").ends_with(" 2"), "{}", line("signed"));
+    assert!(line("signed").ends_with(" 3"), "{}", line("signed"));
+    let breaking = text
+        .lines()
+        .find(|l| {
+            l.starts_with("wasmplug_contract_breaking_total{")
+                && l.contains("change=\"capability_added\"")
+        })
+        .unwrap_or_else(|| panic!("no breaking-change metric in\n{text}"));
+    assert!(breaking.ends_with(" 1"), "{breaking}");
 }

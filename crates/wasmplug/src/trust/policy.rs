@@ -196,7 +196,7 @@ impl TrustPolicy {
             }
             Err(reason) => {
                 record.verdict(Verdict::Refused, reason.class(), reason.to_string());
-                tracing::warn!(plugin, version, "trust policy refused the module: {reason}");
+                tracing::info!(plugin, version, "trust policy refused the module: {reason}");
                 Err(Error::Untrusted {
                     plugin: plugin.to_string(),
                     version: version.to_string(),

@@ -263,3 +263,44 @@ fn reload_and_hot_reload_refuse_untrusted_candidates_and_keep_serving() {
     );
     assert_eq!(version_of(&registry), "1.3.0");
 }
+
+#[test]
+fn a_garbled_signature_section_is_refused_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::generate();
+    let spec = Spec::new("svc", "1.0.0");
+    let mut garbled = sign(&spec.wasm(), &key).unwrap();
+    let payload = section(&garbled, wasmplug::trust::SIGNATURE_SECTION);
+    garbled[payload.start] = 0x7f; // the specification version
+    let manifest = spec.write_bytes(dir.path(), &garbled);
+    for required in [true, false] {
+        let policy = strict(&key, &["*"]).require_signatures(required);
+        let (_, reason) = untrusted(load(&policy, &manifest).unwrap_err());
+        assert!(
+            matches!(reason, UntrustedReason::MalformedSignature { .. }),
+            "{reason:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_policies_are_refused_with_the_reason() {
+    let key = SigningKey::generate().public_key();
+    let err = |r: wasmplug::Result<TrustPolicy>| match r.unwrap_err() {
+        Error::TrustPolicy { reason } => reason,
+        other => panic!("expected TrustPolicy, got {other:?}"),
+    };
+    assert!(err(TrustPolicy::new().publisher("a", key.clone(), &[])).contains("empty `plugins`"));
+    assert!(
+        err(TrustPolicy::new().publisher("a", key.clone(), &["[a-"]))
+            .contains("bad plugin-name glob `[a-`")
+    );
+    let one = TrustPolicy::new()
+        .publisher("a", key.clone(), &["*"])
+        .unwrap();
+    assert!(err(one.clone().publisher("b", key.clone(), &["*"])).contains("repeats"));
+    assert!(
+        err(one.publisher("a", SigningKey::generate().public_key(), &["*"])).contains("repeats")
+    );
+    assert!(!TrustPolicy::new().is_active());
+}
