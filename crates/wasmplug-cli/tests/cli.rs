@@ -594,3 +594,77 @@ fn kv_state_persists_across_runs_in_the_data_dir() {
     assert_eq!(incr().trim(), r#"{"ok":2}"#);
     assert!(data.path().join("kv.redb").is_file());
 }
+
+/// A command with a deadline: the inputs below made `run` and `inspect` hang before the fix.
+fn wasmplug_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(args)
+        .env("WASMPLUG_CACHE_DIR", cache_dir())
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "`wasmplug {}` did not finish within {limit:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn issue11_input_larger_than_max_input_is_refused_without_reading_it_all() {
+    let limit = std::time::Duration::from_secs(60);
+    let echo = wat("echo");
+    let out = wasmplug_within(&["run", &echo, "echo", "--input-file", "/dev/zero"], limit);
+    assert_fails(&out, CALL_ERROR, "max_input");
+    let out = wasmplug_within(&["run", &echo, "echo", "--input-file", "-"], limit);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn issue11_fifo_or_device_as_plugin_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("plugin.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let limit = std::time::Duration::from_secs(60);
+    let fifo = fifo.to_str().unwrap();
+    for args in [vec!["inspect", fifo], vec!["run", fifo, "f"]] {
+        let out = wasmplug_within(&args, limit);
+        assert_fails(&out, LOAD_ERROR, "FIFO");
+    }
+    let module = dir.path().join("m.wasm");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&module)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let module = module.to_str().unwrap();
+    for args in [vec!["inspect", module], vec!["run", module, "f"]] {
+        let out = wasmplug_within(&args, limit);
+        assert_fails(&out, LOAD_ERROR, "FIFO");
+    }
+    #[cfg(target_os = "linux")]
+    for args in [vec!["inspect", "/dev/zero"], vec!["run", "/dev/zero", "f"]] {
+        let out = wasmplug_within(&args, limit);
+        assert_fails(&out, LOAD_ERROR, "character device");
+    }
+}

@@ -27,8 +27,21 @@ impl Drop for Server {
 
 impl Server {
     fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        Server::start_with(Command::new(env!("CARGO_BIN_EXE_wasmplug")), args, envs)
+    }
+
+    /// Like [`Server::start`] with at most `limit` open file descriptors (`ulimit -n`).
+    fn start_with_fd_limit(limit: u32, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_wasmplug"));
+        Server::start_with(cmd, args, envs)
+    }
+
+    fn start_with(mut command: Command, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let cache = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        let mut child = command
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
@@ -309,4 +322,110 @@ fn sigterm_finishes_in_flight_calls() {
     assert!(exit.success(), "{exit:?}");
     // New connections are refused after shutdown.
     assert!(http(addr, "GET", "/healthz", &[], b"").is_none());
+}
+
+/// A plugin directory holding one plugin whose module carries `pad` bytes of padding.
+fn padded_plugin_dir(pad: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("wat-echo");
+    std::fs::create_dir(&folder).unwrap();
+    let wat = std::fs::read_to_string(root().join("tests/guests/wat/echo.wat")).unwrap();
+    let mut module = wat::parse_str(&wat).unwrap();
+    // A custom section: id 0, size, name, payload.
+    let name = b"padding";
+    let mut payload = vec![name.len() as u8];
+    payload.extend_from_slice(name);
+    payload.resize(payload.len() + pad, b'x');
+    module.push(0);
+    let mut size = payload.len();
+    loop {
+        let byte = (size & 0x7f) as u8;
+        size >>= 7;
+        module.push(if size == 0 { byte } else { byte | 0x80 });
+        if size == 0 {
+            break;
+        }
+    }
+    module.extend_from_slice(&payload);
+    std::fs::write(folder.join("echo.wasm"), module).unwrap();
+    std::fs::write(
+        folder.join("plugin.toml"),
+        "name = \"wat-echo\"\nversion = \"1.0.0\"\nwasm = \"echo.wasm\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Bytes the process has read (`rchar` of /proc/PID/io).
+fn bytes_read(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn issue11_idle_gateway_reads_no_plugin_files() {
+    const PAD: usize = 4 << 20;
+    let dir = padded_plugin_dir(PAD);
+    let server = Server::start(&["--plugins", dir.path().to_str().unwrap()], &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let before = bytes_read(server.child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let read = bytes_read(server.child.id()) - before;
+    // Before the fix the watcher re-read the 4 MiB module every ~75 ms.
+    assert!(
+        read < (PAD / 4) as u64,
+        "an idle gateway read {read} bytes in 3 s"
+    );
+}
+
+#[test]
+fn issue11_admin_delete_stays_deleted_with_hot_reload_on() {
+    let dir = padded_plugin_dir(0);
+    let server = Server::start(
+        &["--plugins", dir.path().to_str().unwrap()],
+        &[("WASMPLUG_ADMIN_TOKEN", "t0ken")],
+    );
+    let auth = [("Authorization", "Bearer t0ken")];
+    let r = server.call("DELETE", "/v1/admin/plugins/wat-echo", &auth, b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = server.call("POST", "/v1/plugins/wat-echo/echo", &[], b"x");
+    assert_eq!(r.status, 404, "the plugin came back: {}", r.body);
+    let r = server.call("GET", "/v1/admin/plugins", &auth, b"");
+    assert!(!r.body.contains("wat-echo"), "{}", r.body);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue11_health_checks_pass_with_300_silent_connections_under_256_descriptors() {
+    let dir = padded_plugin_dir(0);
+    let server =
+        Server::start_with_fd_limit(256, &["--plugins", dir.path().to_str().unwrap()], &[]);
+    let silent: Vec<TcpStream> = (0..300)
+        .filter_map(|_| TcpStream::connect_timeout(&server.addr, Duration::from_secs(2)).ok())
+        .collect();
+    assert!(
+        silent.len() > 200,
+        "only {} connections opened",
+        silent.len()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let r = http(server.addr, "GET", "/healthz", &[], b"");
+    assert_eq!(
+        r.map(|r| r.status),
+        Some(200),
+        "healthz under a connection flood"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "healthz took {:?}",
+        started.elapsed()
+    );
+    drop(silent);
 }

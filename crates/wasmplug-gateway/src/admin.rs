@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -29,18 +29,32 @@ use serde_json::{Value, json};
 use wasmplug::{MANIFEST_FILE, Manifest, PluginStatus};
 
 use crate::error::ApiError;
+use crate::extract::{AdminJson, UrlPath};
+use crate::only;
 use crate::state::AppState;
 
 pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/v1/admin/plugins", get(list))
+        .route("/v1/admin/plugins", only(get(list), "GET, HEAD"))
         .route(
             "/v1/admin/plugins/{name}",
-            get(show).put(upload).delete(unload),
+            only(
+                get(show).put(upload).delete(unload),
+                "GET, HEAD, PUT, DELETE",
+            ),
         )
-        .route("/v1/admin/plugins/{name}/reload", post(reload))
-        .route("/v1/admin/plugins/{name}/rollback", post(rollback))
-        .route("/v1/admin/plugins/{name}/weights", put(weights))
+        .route(
+            "/v1/admin/plugins/{name}/reload",
+            only(post(reload), "POST"),
+        )
+        .route(
+            "/v1/admin/plugins/{name}/rollback",
+            only(post(rollback), "POST"),
+        )
+        .route(
+            "/v1/admin/plugins/{name}/weights",
+            only(put(weights), "PUT"),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::require_token,
@@ -52,8 +66,6 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
 struct PluginSummary {
     #[serde(flatten)]
     status: PluginStatus,
-    /// The version with the most weight.
-    current: Option<String>,
     calls: u64,
     failures: u64,
     error_rate: f64,
@@ -63,16 +75,8 @@ impl From<PluginStatus> for PluginSummary {
     fn from(status: PluginStatus) -> Self {
         let calls = status.versions.iter().map(|v| v.calls).sum::<u64>();
         let failures = status.versions.iter().map(|v| v.failures).sum::<u64>();
-        let current = status
-            .versions
-            .iter()
-            .rev()
-            .max_by_key(|v| v.weight)
-            .filter(|v| v.weight > 0)
-            .map(|v| v.version.clone());
         PluginSummary {
             status,
-            current,
             calls,
             failures,
             error_rate: if calls == 0 {
@@ -164,9 +168,8 @@ struct Weights {
 async fn weights(
     State(state): State<AppState>,
     UrlPath(name): UrlPath<String>,
-    body: Result<Json<Weights>, axum::extract::rejection::JsonRejection>,
+    AdminJson(body): AdminJson<Weights>,
 ) -> Result<Json<PluginSummary>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let weights = body
         .weights
         .into_iter()
@@ -192,18 +195,31 @@ struct Upload {
 async fn upload(
     State(state): State<AppState>,
     UrlPath(name): UrlPath<String>,
-    body: Result<Json<Upload>, axum::extract::rejection::JsonRejection>,
+    AdminJson(body): AdminJson<Upload>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let wasm = base64::engine::general_purpose::STANDARD
-        .decode(body.wasm_base64.trim())
-        .map_err(|e| ApiError::BadRequest(format!("`wasm_base64` is not base64: {e}")))?;
     let manifest = Manifest::parse(&body.manifest).map_err(|m| {
         ApiError::Plugin(wasmplug::Error::Manifest {
             path: PathBuf::from(MANIFEST_FILE),
             message: m,
         })
     })?;
+    // Refuse an oversized module before decoding it, and before anything touches the disk.
+    let limit = manifest.limits.max_module_size.bytes();
+    let encoded = body.wasm_base64.trim();
+    let size = (encoded.len() as u64 / 4) * 3;
+    if size > limit + 2 {
+        return Err(wasmplug::Error::ModuleTooLarge { size, limit }.into());
+    }
+    let wasm = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| ApiError::BadRequest(format!("`wasm_base64` is not base64: {e}")))?;
+    if wasm.len() as u64 > limit {
+        return Err(wasmplug::Error::ModuleTooLarge {
+            size: wasm.len() as u64,
+            limit,
+        }
+        .into());
+    }
     if manifest.name.as_str() != name {
         return Err(ApiError::BadRequest(format!(
             "the manifest names plugin `{}` but the URL names `{name}`",

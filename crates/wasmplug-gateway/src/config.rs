@@ -7,6 +7,9 @@
 //! hot_reload = true                # watch plugin_dir and reload changed plugins
 //! body_limit = "4MiB"              # largest request body of a plugin call
 //! grace_period = "10s"             # how long shutdown waits for in-flight calls
+//! header_timeout = "10s"           # a complete request head within this, or the connection closes
+//! body_timeout = "30s"             # a complete request body within this, or 408
+//! max_connections = 1000           # default: from the descriptor limit
 //!
 //! [admin]                          # the admin API is off unless a token is found
 //! token_env = "WASMPLUG_ADMIN_TOKEN" # environment variable holding the bearer token
@@ -61,6 +64,19 @@ pub struct GatewayConfig {
     /// How long shutdown waits for in-flight requests. By default 10 s.
     #[serde(deserialize_with = "de_duration")]
     pub grace_period: Duration,
+    /// How long a connection may take to deliver a complete request head once it is ready
+    /// for one (just accepted, or after its previous response): silent, idle keep-alive and
+    /// slowly-sent heads are closed after it. By default 10 s.
+    #[serde(deserialize_with = "de_duration")]
+    pub header_timeout: Duration,
+    /// How long reading a request body may take; slower bodies are answered 408. By
+    /// default 30 s.
+    #[serde(deserialize_with = "de_duration")]
+    pub body_timeout: Duration,
+    /// Most connections open at once; at the cap the longest-idle connection is closed to
+    /// make room (or the new one refused if all are busy). By default the process's
+    /// descriptor limit minus 128, between 16 and 10,000.
+    pub max_connections: Option<usize>,
     /// Where the admin token comes from.
     pub admin: AdminConfig,
     /// Per-plugin settings, by plugin name.
@@ -90,6 +106,9 @@ impl Default for GatewayConfig {
             hot_reload: true,
             body_limit: ByteSize::mib(4),
             grace_period: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: None,
             admin: AdminConfig::default(),
             plugins: BTreeMap::new(),
             trust: TrustConfig::default(),
@@ -164,7 +183,7 @@ impl GatewayConfig {
     /// # Errors
     /// A message naming the bad key or value and its line.
     pub fn parse(text: &str) -> Result<GatewayConfig, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))
     }
 
     /// The settings of plugin `name` (defaults when it has none).

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `plugin_not_found`, `function_not_found`, `version_not_found`, `not_found` | 404 |
 //! | `input_too_large` (plugin `max_input` or gateway `body_limit`) | 413 |
+//! | `request_timeout` (body not received within `body_timeout`) | 408 |
 //! | `busy` | 503 + `Retry-After: 1` |
 //! | `circuit_open` | 503 + `Retry-After` (seconds until the breaker probes) |
 //! | `no_route` (every version has weight 0), `not_ready` | 503 |
@@ -12,10 +13,11 @@
 //! | `guest` (the plugin returned an error value) | 422, or the error code when it is 400..=599 |
 //! | `trap`, `memory_limit`, `out_of_fuel`, `memory_out_of_bounds`, `output_too_large`, ... | 500 |
 //! | `invalid_response` (malformed `http_response` in envelope mode) | 502 |
-//! | `bad_request` (bad version pin, bad admin body) | 400 |
+//! | `bad_request` (bad version pin, bad path, bad admin body, HTTP/1.1 without `Host`) | 400 |
+//! | `method_not_allowed` (with `Allow`) | 405 |
 //! | `unauthorized` (no bearer token) / `forbidden` (wrong token) | 401 / 403 |
 //! | load errors on admin upload/reload (`manifest`, `invalid_wasm`, ...) | 422 |
-//! | `capability_escalation`, `breaking_contract` | 409 |
+//! | `capability_escalation`, `breaking_contract`, `no_previous_version` (rollback with nothing to go back to) | 409 |
 
 use std::time::Duration;
 
@@ -31,11 +33,17 @@ pub enum ApiError {
     /// An error of the registry or of the plugin call.
     #[error(transparent)]
     Plugin(#[from] wasmplug::Error),
-    /// The request body is over the gateway's `body_limit`.
-    #[error("request body exceeds the gateway's `body_limit` of {limit} bytes")]
+    /// The request body is over the limit (`body_limit` for plugin calls).
+    #[error("request body exceeds the limit of {limit} bytes")]
     BodyTooLarge {
         /// The limit in bytes.
         limit: u64,
+    },
+    /// The request body did not arrive completely within `body_timeout`.
+    #[error("the request body did not arrive within {timeout:?} (`body_timeout`)")]
+    BodyTimeout {
+        /// The timeout.
+        timeout: Duration,
     },
     /// The request is malformed (bad version pin, bad admin body, ...).
     #[error("{0}")]
@@ -46,6 +54,15 @@ pub enum ApiError {
     /// No route matches.
     #[error("no such endpoint; see docs/gateway.md")]
     NotFound,
+    /// The route exists but not for this method.
+    #[error("method not allowed here; allowed: {allowed}")]
+    MethodNotAllowed {
+        /// The methods the route answers (the `Allow` header).
+        allowed: &'static str,
+    },
+    /// An HTTP/1.1 request without a `Host` header (RFC 9112 section 3.2).
+    #[error("missing `Host` header: HTTP/1.1 requests must carry one")]
+    MissingHost,
     /// The plugin directory is not loaded yet, or the server is shutting down.
     #[error("not ready")]
     NotReady,
@@ -66,9 +83,12 @@ impl ApiError {
         match self {
             ApiError::Plugin(e) => plugin_status(e),
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidResponse(_) => StatusCode::BAD_GATEWAY,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MissingHost => StatusCode::BAD_REQUEST,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
@@ -82,9 +102,12 @@ impl ApiError {
         match self {
             ApiError::Plugin(e) => e.class(),
             ApiError::BodyTooLarge { .. } => "input_too_large",
+            ApiError::BodyTimeout { .. } => "request_timeout",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::InvalidResponse(_) => "invalid_response",
             ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::MissingHost => "bad_request",
             ApiError::NotReady => "not_ready",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
@@ -127,7 +150,9 @@ fn plugin_status(e: &wasmplug::Error) -> StatusCode {
             .filter(|c| (400..=599).contains(c))
             .and_then(|c| StatusCode::from_u16(c).ok())
             .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        E::CapabilityEscalation { .. } | E::BreakingContract { .. } => StatusCode::CONFLICT,
+        E::CapabilityEscalation { .. }
+        | E::BreakingContract { .. }
+        | E::NoPreviousVersion { .. } => StatusCode::CONFLICT,
         e if e.is_load_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -150,6 +175,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if let ApiError::MethodNotAllowed { allowed } = &self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allowed));
         }
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(

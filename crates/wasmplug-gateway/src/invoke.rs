@@ -6,9 +6,8 @@
 //! The serving version is returned in `X-Wasmplug-Version`.
 
 use axum::Extension;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::body::Body;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::Response;
 use wasmplug::CallOptions;
@@ -16,25 +15,27 @@ use wasmplug::CallOptions;
 use crate::access::RequestId;
 use crate::envelope::{self, Envelope};
 use crate::error::ApiError;
+use crate::extract::UrlPath;
 use crate::headers;
 use crate::state::AppState;
 
 #[allow(clippy::too_many_arguments)] // axum extractors
 pub(crate) async fn invoke(
     State(state): State<AppState>,
-    Path((name, function)): Path<(String, String)>,
+    UrlPath((name, function)): UrlPath<(String, String)>,
     Extension(request_id): Extension<RequestId>,
     method: Method,
     uri: Uri,
     request_headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) if e.status() == 413 => ApiError::BodyTooLarge {
-            limit: state.config().body_limit.bytes(),
-        },
-        other => ApiError::BadRequest(other.body_text()),
-    })?;
+    let body = crate::body::read(
+        &state,
+        &request_headers,
+        body,
+        state.config().body_limit.bytes(),
+    )
+    .await?;
     let query: Vec<(String, String)> = match uri.query() {
         Some(_) => {
             Query::<Vec<(String, String)>>::try_from_uri(&uri)

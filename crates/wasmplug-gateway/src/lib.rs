@@ -32,12 +32,15 @@
 mod access;
 mod admin;
 mod auth;
+mod body;
 mod config;
 mod envelope;
 mod error;
+mod extract;
 pub mod headers;
 mod invoke;
 mod ops;
+mod scrape;
 mod server;
 mod state;
 
@@ -47,31 +50,24 @@ pub use config::{
     PluginSettings,
 };
 pub use error::ApiError;
-pub use server::{bare_router, install_metrics, serve, shutdown_signal};
+pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};
 pub use state::AppState;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
-/// Body limit of admin requests (uploads carry a whole module, base64-encoded).
-const ADMIN_BODY_LIMIT: usize = 256 * 1024 * 1024;
-
-/// The gateway's routes, with request ids, access logs and the body limit applied.
+/// The gateway's routes, with request ids, access logs and body limits applied.
 pub fn router(state: AppState) -> Router {
-    let limit = usize::try_from(state.config().body_limit.bytes()).unwrap_or(usize::MAX);
     let mut app = Router::new()
         .route(
             "/v1/plugins/{name}/{function}",
-            get(invoke::invoke).post(invoke::invoke),
+            only(get(invoke::invoke).post(invoke::invoke), "GET, HEAD, POST"),
         )
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .layer(DefaultBodyLimit::max(limit));
+        .route("/healthz", only(get(ops::healthz), "GET, HEAD"))
+        .route("/readyz", only(get(ops::readyz), "GET, HEAD"))
+        .route("/metrics", only(get(ops::metrics), "GET, HEAD"));
     if state.admin_token().is_some() {
-        app =
-            app.merge(admin::routes(state.clone()).layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)));
+        app = app.merge(admin::routes(state.clone()));
     }
     app.fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -79,4 +75,12 @@ pub fn router(state: AppState) -> Router {
             access::access,
         ))
         .with_state(state)
+}
+
+/// `methods`, answering any other method with a JSON 405 that lists `allowed`.
+pub(crate) fn only(
+    methods: MethodRouter<AppState>,
+    allowed: &'static str,
+) -> MethodRouter<AppState> {
+    methods.fallback(move || async move { ApiError::MethodNotAllowed { allowed } })
 }

@@ -22,7 +22,14 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let handle = state.metrics().ok_or(ApiError::NotFound)?;
-    let mut response = handle.render().into_response();
+    let loaded: crate::scrape::Loaded = state
+        .registry()
+        .plugins()
+        .into_iter()
+        .map(|p| (p.name, p.versions.into_iter().map(|v| v.version).collect()))
+        .collect();
+    let text = crate::scrape::without_unloaded(&handle.render(), &loaded);
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

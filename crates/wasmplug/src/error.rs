@@ -362,6 +362,34 @@ pub enum Error {
         message: String,
     },
 
+    /// A plugin path names something other than a regular file (a directory, a FIFO, a
+    /// device, ...), which the host refuses before reading it.
+    #[error("`{}` is {kind}, not a regular file; point at the plugin's `plugin.toml` or module file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead (`"a directory"`, `"a FIFO (named pipe)"`, ...).
+        kind: &'static str,
+    },
+
+    /// A rollback was asked for but the plugin has no earlier version to go back to.
+    #[error("plugin `{name}` has no earlier version to roll back to (loaded: {}); deploy the version to go back to instead", loaded.join(", "))]
+    NoPreviousVersion {
+        /// Plugin name.
+        name: String,
+        /// The loaded versions.
+        loaded: Vec<String>,
+    },
+
+    /// Compiling and validating a candidate took longer than the load deadline.
+    #[error("loading `{}` took longer than the load deadline of {limit:?} and was abandoned; the module is too big or too complex (split it, or raise `load_timeout`)", path.display())]
+    LoadTimeout {
+        /// The module or manifest being loaded.
+        path: PathBuf,
+        /// The deadline.
+        limit: Duration,
+    },
+
     /// The trust policy refused the module (docs/trust.md): unsigned, signed by an unknown
     /// key or by a key that may not publish this name, or modified after signing.
     #[error("plugin `{plugin}` {version} refused by the trust policy: {reason}")]
@@ -536,6 +564,9 @@ impl Error {
             Error::CircuitOpen { .. } => "circuit_open",
             Error::CapabilityEscalation { .. } => "capability_escalation",
             Error::Engine { .. } => "engine",
+            Error::NotAFile { .. } => "not_a_file",
+            Error::NoPreviousVersion { .. } => "no_previous_version",
+            Error::LoadTimeout { .. } => "load_timeout",
             Error::Untrusted { .. } => "untrusted",
             Error::Key { .. } => "key",
             Error::TrustPolicy { .. } => "trust_policy",
@@ -563,6 +594,8 @@ impl Error {
                 | Error::HostFunctionDefinition { .. }
                 | Error::Instantiate { .. }
                 | Error::Engine { .. }
+                | Error::NotAFile { .. }
+                | Error::LoadTimeout { .. }
                 | Error::Untrusted { .. }
                 | Error::Key { .. }
                 | Error::TrustPolicy { .. }
@@ -600,6 +633,7 @@ impl Error {
                 | Error::PluginNotFound { .. }
                 | Error::VersionNotFound { .. }
                 | Error::NoRoute { .. }
+                | Error::NoPreviousVersion { .. }
         )
     }
 

@@ -55,6 +55,7 @@ pub mod dirs;
 mod engine;
 mod epoch;
 mod error;
+mod file;
 mod host;
 pub mod host_fn;
 mod limits;
@@ -65,6 +66,7 @@ mod plugin;
 mod policy;
 mod registry;
 mod requirements;
+mod toml_error;
 pub mod trust;
 mod units;
 
@@ -76,6 +78,7 @@ pub use contract::Contract;
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
+pub use file::{MAX_MANIFEST_SIZE, read_module_file};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
 };
@@ -89,5 +92,6 @@ pub use registry::{
     VersionStatus, Watcher,
 };
 pub use requirements::{PLUGIN_API_VERSION, Requirements};
+pub use toml_error::toml_error_message;
 pub use trust::TrustPolicy;
 pub use units::{ByteSize, parse_duration};

@@ -101,8 +101,25 @@ impl Manifest {
     /// [`Error::Manifest`] when it is malformed.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Manifest> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut manifest = Manifest::parse(&text).map_err(|message| Error::Manifest {
+        let bytes = crate::file::read_regular(
+            path,
+            crate::file::Kind::Manifest,
+            crate::file::MAX_MANIFEST_SIZE,
+        )?;
+        Manifest::from_bytes(path, &bytes)
+    }
+
+    /// Parses the bytes of the manifest file at `path` (already read); `wasm` and mounts are
+    /// resolved against the file's folder.
+    pub(crate) fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest> {
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        })?;
+        let mut manifest = Manifest::parse(text).map_err(|message| Error::Manifest {
             path: path.to_path_buf(),
             message,
         })?;
@@ -118,7 +135,7 @@ impl Manifest {
     /// A message naming the bad key and its line.
     pub fn parse(text: &str) -> std::result::Result<Manifest, String> {
         let manifest: Manifest =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+            toml::from_str(text).map_err(|e| crate::toml_error::toml_error_message(text, &e))?;
         manifest.instances.validate()?;
         Ok(manifest)
     }

@@ -17,11 +17,20 @@
 //! | `wasmplug_reloads_total` | counter | plugin, result (`loaded` / `rejected`) |
 //! | `wasmplug_trust_verdicts_total` | counter | plugin, verdict (`accepted` / `refused`), reason |
 //! | `wasmplug_contract_breaking_total` | counter | plugin, change (a breaking change kind) |
+//! | `wasmplug_trust_audit_errors_total` | counter | (none) |
+//!
+//! Calls refused before a version was chosen count in `wasmplug_call_errors_total` too:
+//! `plugin_not_found` with `plugin=""` and `version_not_found` / `no_route` with
+//! `version=""` (requested names are not labels, so callers cannot grow the series set).
+//! Every family has a description (`# HELP`), registered on first use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
+use metrics::{
+    Counter, Gauge, Histogram, Unit, counter, describe_counter, describe_gauge, describe_histogram,
+    gauge, histogram,
+};
 
 use crate::breaker::BreakerState;
 use crate::error::Error;
@@ -41,8 +50,75 @@ pub(crate) struct VersionMetrics {
     breaker: Gauge,
 }
 
+/// Registers the description of every family with the installed recorder, once.
+pub(crate) fn describe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        describe_counter!("wasmplug_calls_total", "Plugin calls, by function");
+        describe_counter!(
+            "wasmplug_call_errors_total",
+            "Failed plugin calls, by error class"
+        );
+        describe_histogram!(
+            "wasmplug_call_duration_seconds",
+            Unit::Seconds,
+            "Duration of plugin calls (routing, instance, guest code)"
+        );
+        describe_gauge!("wasmplug_calls_in_flight", "Plugin calls running now");
+        describe_gauge!(
+            "wasmplug_instances_live",
+            "Instances that exist (busy or idle)"
+        );
+        describe_gauge!("wasmplug_instances_idle", "Instances ready for a call");
+        describe_counter!("wasmplug_fuel_consumed_total", "Fuel consumed by calls");
+        describe_gauge!(
+            "wasmplug_memory_high_water_bytes",
+            Unit::Bytes,
+            "Most linear memory and table bytes an instance held after a call"
+        );
+        describe_gauge!(
+            "wasmplug_breaker_state",
+            "Circuit breaker: 0 closed, 1 half-open, 2 open"
+        );
+        describe_counter!(
+            "wasmplug_reloads_total",
+            "Load attempts of plugin candidates, by result"
+        );
+        describe_counter!(
+            "wasmplug_log_dropped_total",
+            "Plugin log lines dropped by the per-plugin rate limit"
+        );
+        describe_counter!(
+            "wasmplug_trust_verdicts_total",
+            "Trust-policy verdicts on plugin modules, by verdict and reason"
+        );
+        describe_counter!(
+            "wasmplug_trust_audit_errors_total",
+            "Trust verdicts that could not be appended to the audit log"
+        );
+        describe_counter!(
+            "wasmplug_contract_breaking_total",
+            "Breaking contract changes of refused candidates, by change kind"
+        );
+    });
+}
+
+/// Counts a call refused before a version was chosen.
+pub(crate) fn routing_error(e: &Error) {
+    describe();
+    let (plugin, version) = match e {
+        Error::PluginNotFound { .. } => (String::new(), String::new()),
+        Error::VersionNotFound { name, .. } | Error::NoRoute { name } => {
+            (name.clone(), String::new())
+        }
+        _ => return,
+    };
+    counter!("wasmplug_call_errors_total", "plugin" => plugin, "version" => version, "class" => e.class()).increment(1);
+}
+
 impl VersionMetrics {
     pub(crate) fn new(plugin: &str, version: &str, functions: &[String]) -> VersionMetrics {
+        describe();
         let (p, v) = (plugin.to_string(), version.to_string());
         let labels = [("plugin", p.clone()), ("version", v.clone())];
         VersionMetrics {
@@ -83,7 +159,7 @@ impl VersionMetrics {
         }
         self.duration.record(elapsed.as_secs_f64());
         if let Some(e) = error {
-            counter!("wasmplug_call_errors_total", "plugin" => self.plugin.clone(), "version" => self.version.clone(), "class" => e.class()).increment(1);
+            self.error(e);
         }
         if let Some((fuel, memory)) = usage {
             if let Some(fuel) = fuel {
@@ -93,6 +169,11 @@ impl VersionMetrics {
                 self.memory.set(memory as f64);
             }
         }
+    }
+
+    /// Counts a failed call of this version.
+    pub(crate) fn error(&self, e: &Error) {
+        counter!("wasmplug_call_errors_total", "plugin" => self.plugin.clone(), "version" => self.version.clone(), "class" => e.class()).increment(1);
     }
 
     pub(crate) fn instances(&self, (live, idle): (usize, usize)) {
@@ -111,6 +192,7 @@ impl VersionMetrics {
 
 /// Counts a reload attempt.
 pub(crate) fn reload(plugin: &str, loaded: bool) {
+    describe();
     let result = if loaded { "loaded" } else { "rejected" };
     counter!("wasmplug_reloads_total", "plugin" => plugin.to_string(), "result" => result)
         .increment(1);
@@ -119,12 +201,14 @@ pub(crate) fn reload(plugin: &str, loaded: bool) {
 /// Counts a trust-policy verdict (reason: `signed`, `unverified` or an
 /// [`crate::trust::UntrustedReason::class`]).
 pub(crate) fn trust_verdict(plugin: &str, verdict: crate::trust::Verdict, reason: &str) {
+    describe();
     counter!("wasmplug_trust_verdicts_total", "plugin" => plugin.to_string(), "verdict" => verdict.as_str(), "reason" => reason.to_string())
         .increment(1);
 }
 
 /// Counts one breaking change of a refused candidate.
 pub(crate) fn breaking_change(plugin: &str, change: &'static str) {
+    describe();
     counter!("wasmplug_contract_breaking_total", "plugin" => plugin.to_string(), "change" => change)
         .increment(1);
 }

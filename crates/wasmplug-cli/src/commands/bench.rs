@@ -102,11 +102,13 @@ struct Report {
 impl Bench {
     /// Loads the plugin, runs the workload (and the baseline), prints the report.
     pub fn execute(self) -> anyhow::Result<()> {
-        let input = self.input.read(false)?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || self.load())
             .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
             .map_err(exit::load)?;
+        let input = self
+            .input
+            .read(false, plugin.compiled().limits().max_input.bytes())?;
         // A function that does not exist is a usage error, not a workload error.
         if let Err(e @ wasmplug::Error::FunctionNotFound { .. }) =
             plugin.call(&self.function, &input)

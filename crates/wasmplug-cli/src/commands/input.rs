@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::exit;
+
 /// Where a command's input bytes come from.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct InputArgs {
@@ -18,26 +20,41 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The input bytes. Without either flag the input is empty, or, when `piped_stdin` is
-    /// set and stdin is not a terminal, whatever stdin holds.
-    pub fn read(&self, piped_stdin: bool) -> anyhow::Result<Vec<u8>> {
-        if let Some(text) = &self.input {
-            return Ok(text.clone().into_bytes());
+    /// The input bytes, at most `limit` (the plugin's `max_input`). Without either flag
+    /// the input is empty, or, when `piped_stdin` is set and stdin is not a terminal,
+    /// whatever stdin holds. A larger input is refused after reading `limit + 1` bytes.
+    pub fn read(&self, piped_stdin: bool, limit: u64) -> anyhow::Result<Vec<u8>> {
+        let bytes = match (&self.input, &self.input_file) {
+            (Some(text), _) => text.clone().into_bytes(),
+            (None, Some(path)) if path.as_os_str() != "-" => {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot read input file `{}`", path.display()))?;
+                bounded(file, limit)
+                    .with_context(|| format!("cannot read input file `{}`", path.display()))?
+            }
+            (None, Some(_)) => bounded(std::io::stdin(), limit)?,
+            (None, None) if piped_stdin && !std::io::stdin().is_terminal() => {
+                bounded(std::io::stdin(), limit)?
+            }
+            (None, None) => Vec::new(),
+        };
+        if bytes.len() as u64 > limit {
+            return Err(exit::call(wasmplug::Error::InputTooLarge {
+                size: bytes.len() as u64,
+                limit,
+            }))
+            .context(format!(
+                "the input is larger than the plugin's `max_input` of {limit} bytes (reading stopped after {} bytes)",
+                bytes.len()
+            ));
         }
-        let mut buf = Vec::new();
-        match &self.input_file {
-            Some(path) if path.as_os_str() != "-" => {
-                return std::fs::read(path)
-                    .with_context(|| format!("cannot read input file `{}`", path.display()));
-            }
-            Some(_) => {
-                std::io::stdin().read_to_end(&mut buf)?;
-            }
-            None if piped_stdin && !std::io::stdin().is_terminal() => {
-                std::io::stdin().read_to_end(&mut buf)?;
-            }
-            None => {}
-        }
-        Ok(buf)
+        Ok(bytes)
     }
+}
+
+/// Reads at most `limit + 1` bytes of `reader`.
+fn bounded(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok(buf)
 }

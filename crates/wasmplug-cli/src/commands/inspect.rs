@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmplug::abi::{self, ExportInfo, ImportInfo, MemoryInfo};
@@ -108,13 +107,13 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
     } else {
         (None, path.to_path_buf())
     };
-    let bytes = std::fs::read(&module_path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::Error::new(e)
-                .context(format!("file not found: `{}`", module_path.display())),
-            _ => anyhow::Error::new(e),
-        })
-        .with_context(|| format!("cannot read `{}`", module_path.display()))?;
+    let limits = flags.limits(
+        manifest
+            .as_ref()
+            .map(|m| m.limits.clone())
+            .unwrap_or_default(),
+    );
+    let bytes = wasmplug::read_module_file(&module_path, limits.max_module_size.bytes())?;
     let mut report = Report {
         module: module_path,
         manifest: manifest.as_ref().map(|_| path.to_path_buf()),
@@ -142,12 +141,7 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
             config.extend(flags.config().iter().cloned());
             config
         },
-        limits: flags.limits(
-            manifest
-                .as_ref()
-                .map(|m| m.limits.clone())
-                .unwrap_or_default(),
-        ),
+        limits,
         grants: {
             let mut caps = manifest
                 .as_ref()

@@ -34,7 +34,6 @@ pub struct Run {
 impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
-        let input = self.input.read(true)?;
         let trust = self.trust.policy()?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || {
@@ -48,6 +47,9 @@ impl Run {
         })
         .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
         .map_err(exit::load)?;
+        let input = self
+            .input
+            .read(true, plugin.compiled().limits().max_input.bytes())?;
         let result = plugin
             .call_captured(&self.function, &input)
             .with_context(|| format!("call to `{}` failed", self.function))

@@ -194,6 +194,7 @@ fn meta(info: &ModuleInfo, bytes: &[u8]) -> Result<PluginMeta> {
 
 fn functions(info: &ModuleInfo, bytes: &[u8]) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for data in info.custom(bytes, SECTION_FUNCTIONS) {
         let text = std::str::from_utf8(data).map_err(|_| {
             Error::invalid_plugin(format!("the `{SECTION_FUNCTIONS}` section is not UTF-8"))
@@ -214,7 +215,12 @@ fn functions(info: &ModuleInfo, bytes: &[u8]) -> Result<Vec<String>> {
                     "`{name}` is a reserved export and cannot be a plugin function"
                 )));
             }
-            if !names.iter().any(|n| n == name) {
+            if seen.insert(name) {
+                if names.len() == MAX_PLUGIN_FUNCTIONS {
+                    return Err(Error::invalid_plugin(format!(
+                        "the `{SECTION_FUNCTIONS}` section lists more than {MAX_PLUGIN_FUNCTIONS} plugin functions, the most a plugin may have"
+                    )));
+                }
                 names.push(name.to_string());
             }
         }

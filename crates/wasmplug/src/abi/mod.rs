@@ -60,6 +60,16 @@ pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
 
 /// Longest plugin function name, in bytes.
 pub const MAX_FUNCTION_NAME_LEN: usize = 128;
+
+/// Most plugin functions a module may list in `wasmplug.functions`.
+pub const MAX_PLUGIN_FUNCTIONS: usize = 1000;
+
+/// Most exports a module may have.
+pub const MAX_EXPORTS: usize = 10_000;
+
+/// Most functions a module may define. Compiling costs time and memory per function (about
+/// 0.2 ms and 6 KiB each for tiny ones); this bounds what one upload can make the host do.
+pub const MAX_DEFINED_FUNCTIONS: u32 = 100_000;
 /// Longest guest error message kept, in bytes; longer ones are cut.
 pub const MAX_ERROR_MESSAGE_LEN: usize = 64 * 1024;
 

@@ -1,5 +1,6 @@
 //! Static facts about a module, read with a parser and validator: no guest code runs.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -56,10 +57,15 @@ pub struct ModuleInfo {
     pub memories: Vec<MemoryInfo>,
     /// Custom sections: name and payload size.
     pub custom_sections: Vec<(String, usize)>,
+    /// Functions the module defines (not counting imports).
+    pub defined_functions: u32,
     #[serde(skip)]
     pub(crate) customs: Vec<(String, Range<usize>)>,
+    /// Exported functions by name (`None`: not a function type the parser could resolve).
     #[serde(skip)]
-    pub(crate) export_funcs: Vec<(String, Option<FuncType>)>,
+    pub(crate) export_funcs: HashMap<String, Option<FuncType>>,
+    #[serde(skip)]
+    pub(crate) export_names: HashSet<String>,
 }
 
 impl ModuleInfo {
@@ -92,8 +98,10 @@ impl ModuleInfo {
             exports: Vec::new(),
             memories: Vec::new(),
             custom_sections: Vec::new(),
+            defined_functions: 0,
             customs: Vec::new(),
-            export_funcs: Vec::new(),
+            export_funcs: HashMap::new(),
+            export_names: HashSet::new(),
         };
         let mut raw_imports = Vec::new();
         let mut raw_exports = Vec::new();
@@ -136,7 +144,24 @@ impl ModuleInfo {
                         }
                     }
                 }
+                Payload::FunctionSection(ref reader) => {
+                    info.defined_functions = reader.count();
+                    if reader.count() > crate::abi::MAX_DEFINED_FUNCTIONS {
+                        return Err(Error::invalid_plugin(format!(
+                            "the module defines {} functions, more than the {} a plugin may have; split it or strip unused code (e.g. `wasm-opt -Oz`)",
+                            reader.count(),
+                            crate::abi::MAX_DEFINED_FUNCTIONS
+                        )));
+                    }
+                }
                 Payload::ExportSection(reader) => {
+                    if reader.count() as usize > crate::abi::MAX_EXPORTS {
+                        return Err(Error::invalid_plugin(format!(
+                            "the module has {} exports, more than the {} a plugin may have; export only the plugin's functions (C/Zig: no `--export-all`)",
+                            reader.count(),
+                            crate::abi::MAX_EXPORTS
+                        )));
+                    }
                     for export in reader {
                         let export = export.map_err(|e| invalid(&sections, e))?;
                         raw_exports.push((export.name.to_string(), export.kind, export.index));
@@ -187,8 +212,9 @@ impl ModuleInfo {
                 ExternalKind::Tag => ("tag".to_string(), None),
             };
             if matches!(kind, ExternalKind::Func | ExternalKind::FuncExact) {
-                info.export_funcs.push((name.clone(), func));
+                info.export_funcs.insert(name.clone(), func);
             }
+            info.export_names.insert(name.clone());
             info.exports.push(ExportInfo { name, ty });
         }
         for idx in 0..types.memory_count() {
@@ -208,13 +234,13 @@ impl ModuleInfo {
 
     /// Whether an export named `name` exists.
     pub(crate) fn has_export(&self, name: &str) -> bool {
-        self.exports.iter().any(|e| e.name == name)
+        self.export_names.contains(name)
     }
 
     /// The signature of exported function `name`: `None` if no such export exists,
     /// `Some(None)` if it exists but is not a function.
     pub(crate) fn export_func(&self, name: &str) -> Option<Option<&FuncType>> {
-        if let Some((_, f)) = self.export_funcs.iter().find(|(n, _)| n == name) {
+        if let Some(f) = self.export_funcs.get(name) {
             return Some(f.as_ref());
         }
         self.has_export(name).then_some(None)

@@ -24,6 +24,9 @@ pub(crate) struct Allowed {
     pub escalation: bool,
     /// Every breaking change.
     pub breaking: bool,
+    /// Compare only the grants: `running` is the last version that served before the
+    /// plugin was unloaded, and an unload is how an interface may change on purpose.
+    pub grants_only: bool,
 }
 
 /// Checks `candidate` against `running` (see the module docs).
@@ -40,6 +43,7 @@ pub(crate) fn check(running: &Contract, candidate: &Contract, allowed: Allowed) 
                     | ChangeKind::LimitRaised
             )
         })
+        .filter(|c| !allowed.grants_only || c.kind == ChangeKind::CapabilityAdded)
         .filter(|c| !(allowed.escalation && c.kind == ChangeKind::CapabilityAdded))
         .collect();
     if breaking.is_empty() {

@@ -236,6 +236,7 @@ fn contract_json_round_trips() {
 const STRICT: Allowed = Allowed {
     escalation: false,
     breaking: false,
+    grants_only: false,
 };
 
 #[test]
@@ -258,7 +259,7 @@ fn gate_maps_breaking_changes_to_typed_errors() {
     ));
     let lenient = Allowed {
         escalation: true,
-        breaking: false,
+        ..STRICT
     };
     check(&base(), &greedy, lenient).unwrap();
     let mut lacking = base();
@@ -269,8 +270,8 @@ fn gate_maps_breaking_changes_to_typed_errors() {
         "{err:?}"
     );
     let anything = Allowed {
-        escalation: false,
         breaking: true,
+        ..STRICT
     };
     check(&base(), &lacking, anything).unwrap();
     check(&base(), &new, anything).unwrap();
@@ -284,4 +285,24 @@ fn gate_leaves_host_checked_requirements_and_raised_limits_alone() {
     new.functions.push("health".into());
     assert!(Diff::between(&base(), &new).is_breaking());
     check(&base(), &new, STRICT).unwrap();
+}
+
+#[test]
+fn after_an_unload_only_escalations_count() {
+    let since_unload = Allowed {
+        grants_only: true,
+        ..STRICT
+    };
+    let mut other = base();
+    other.functions = vec!["brand-new".into()];
+    other.imports.clear();
+    check(&base(), &other, since_unload).unwrap();
+    other
+        .capabilities
+        .net
+        .push("https://example.com:443".into());
+    assert!(matches!(
+        check(&base(), &other, since_unload).unwrap_err(),
+        Error::CapabilityEscalation { added, .. } if added == ["net https://example.com:443"]
+    ));
 }

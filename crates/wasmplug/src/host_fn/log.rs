@@ -43,6 +43,7 @@ pub(crate) enum Verdict {
 impl LogLimiter {
     /// A bucket allowing `per_second` lines per second (0 drops everything) for `plugin`.
     pub(crate) fn new(per_second: u32, plugin: &str) -> LogLimiter {
+        crate::metrics::describe();
         LogLimiter {
             per_second: f64::from(per_second),
             state: Mutex::new(Bucket {

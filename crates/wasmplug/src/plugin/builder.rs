@@ -292,12 +292,9 @@ impl PluginBuilder {
 
 /// Reads a module file, refusing it before reading if it is over `max_module_size`.
 fn read_module(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
-    let limit = limits.max_module_size.bytes();
-    if size > limit {
-        return Err(Error::ModuleTooLarge { size, limit });
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    crate::file::read_regular(
+        path,
+        crate::file::Kind::Module,
+        limits.max_module_size.bytes(),
+    )
 }

@@ -10,7 +10,10 @@
 //! candidate leaves the running version in place and is reported as a
 //! [`RegistryEvent::Rejected`].
 
+mod disk;
 mod events;
+mod load;
+mod rollout;
 mod routing;
 mod version;
 mod watch;
@@ -20,6 +23,7 @@ pub use routing::CallOptions;
 pub use version::CanaryConfig;
 pub use watch::Watcher;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -27,17 +31,17 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::breaker::{BreakerConfig, BreakerState, Permit};
 use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::host_fn::HostConfig;
-use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::plugin::{CallOutput, Plugin, PluginBuilder};
+use crate::plugin::{CallOutput, Plugin};
 use crate::trust::TrustPolicy;
+use disk::Verdicts;
 use events::Events;
-use routing::{Entry, Route, Table};
+use load::LoadLocks;
+use routing::Table;
 use version::LoadedVersion;
 
 /// Registry settings.
@@ -98,6 +102,10 @@ pub struct PluginStatus {
     pub name: String,
     /// Loaded versions, oldest first.
     pub versions: Vec<VersionStatus>,
+    /// The version with the most weight (the newest on ties), if any has weight.
+    pub current: Option<String>,
+    /// Where a rollback would send the traffic now (see [`Registry::rollback`]).
+    pub rollback_to: Option<String>,
 }
 
 /// A snapshot of one loaded version.
@@ -133,6 +141,13 @@ struct Inner {
     /// Serialises changes to the table (loads, weights, rollbacks); calls never take it.
     write: Mutex<()>,
     events: Events,
+    /// The last verdict on the files of each manifest (for the watcher).
+    verdicts: Verdicts,
+    /// Contract of the last serving version of each unloaded plugin (its grants stay the
+    /// baseline of the next load).
+    unloaded: Mutex<HashMap<String, Contract>>,
+    /// Serialises loads of the same manifest.
+    loading: LoadLocks,
 }
 
 impl Default for Registry {
@@ -150,6 +165,9 @@ impl Registry {
                 table: ArcSwap::from_pointee(Table::default()),
                 write: Mutex::new(()),
                 events: Events::default(),
+                verdicts: Verdicts::default(),
+                unloaded: Mutex::default(),
+                loading: LoadLocks::default(),
             }),
         }
     }
@@ -157,130 +175,6 @@ impl Registry {
     /// Receives every event from now on.
     pub fn subscribe(&self) -> Receiver<RegistryEvent> {
         self.inner.events.subscribe()
-    }
-
-    /// Loads every `<dir>/<name>/plugin.toml`. Failures are reported per plugin (and as
-    /// events); the others load.
-    ///
-    /// # Errors
-    /// Only if `dir` cannot be read.
-    pub fn load_dir(&self, dir: &Path) -> Result<Vec<(PathBuf, Result<String>)>> {
-        let mut manifests: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join(MANIFEST_FILE))
-            .filter(|p| p.is_file())
-            .collect();
-        manifests.sort();
-        Ok(manifests
-            .into_iter()
-            .map(|m| {
-                let r = self.load(&m).map(|v| v.to_string());
-                (m, r)
-            })
-            .collect())
-    }
-
-    /// Validates the plugin described by `manifest` completely and, if it passes, makes it
-    /// the serving version of its name (weight 100; other versions get 0 and the newest of
-    /// them is kept for rollback). A candidate identical to a loaded version is a no-op.
-    ///
-    /// # Errors
-    /// Any load error, or [`Error::CapabilityEscalation`]. The running version is kept.
-    pub fn load(&self, manifest: &Path) -> Result<semver::Version> {
-        // One spelling per file, so the watcher (which sees absolute paths) finds it again.
-        let canonical = manifest.canonicalize();
-        let manifest = canonical.as_deref().unwrap_or(manifest);
-        let result = self.try_load(manifest);
-        if let Err(e) = &result {
-            let plugin = Manifest::from_file(manifest)
-                .map(|m| m.name.to_string())
-                .unwrap_or_else(|_| folder_name(manifest));
-            crate::metrics::reload(&plugin, false);
-            self.inner.events.emit(RegistryEvent::Rejected {
-                plugin,
-                class: e.class().to_string(),
-                reason: e.to_string(),
-            });
-        }
-        result
-    }
-
-    fn try_load(&self, path: &Path) -> Result<semver::Version> {
-        let digest = digest(path)?;
-        let manifest = Manifest::from_file(path)?;
-        let name = manifest.name.to_string();
-        if let Some(entry) = self.inner.table.load().plugins.get(&name)
-            && let Some(same) = entry.routes.iter().find(|r| r.version.digest == digest)
-        {
-            return Ok(same.version.version.clone());
-        }
-        let mut builder = PluginBuilder::new()
-            .host(self.inner.config.host.clone())
-            .trust(self.inner.config.trust.clone());
-        if let Some(dir) = &self.inner.config.cache_dir {
-            builder = builder.cache_dir(dir);
-        }
-        let compiled = builder.compile(path)?;
-        if let Some(current) = self.primary(&name) {
-            let allowed = crate::contract::gate::Allowed {
-                escalation: self.inner.config.allow_escalation,
-                breaking: self.inner.config.allow_breaking,
-            };
-            let running = Contract::of(current.plugin.compiled());
-            crate::contract::gate::check(&running, &Contract::of(&compiled), allowed)?;
-        }
-        let plugin = Plugin::new(compiled)?;
-        let breaker = manifest
-            .breaker
-            .clone()
-            .unwrap_or_else(|| self.inner.config.breaker.clone());
-        let loaded = Arc::new(LoadedVersion::new(
-            plugin,
-            breaker,
-            Some(path.to_path_buf()),
-            digest,
-        ));
-        Ok(self.install(loaded))
-    }
-
-    /// Adds an already loaded plugin (no manifest, so no hot reload) as the serving version.
-    pub fn insert(&self, plugin: Plugin) -> semver::Version {
-        let digest = plugin.compiled().sha256().to_string();
-        let breaker = self.inner.config.breaker.clone();
-        self.install(Arc::new(LoadedVersion::new(plugin, breaker, None, digest)))
-    }
-
-    fn install(&self, loaded: Arc<LoadedVersion>) -> semver::Version {
-        let name = loaded.plugin.meta().name.to_string();
-        let version = loaded.version.clone();
-        let sha256 = loaded.plugin.compiled().sha256().to_string();
-        self.update(|table| {
-            let entry = table
-                .plugins
-                .entry(name.clone())
-                .or_insert(Entry { routes: Vec::new() });
-            entry.routes.retain(|r| r.version.version != version);
-            for r in &mut entry.routes {
-                r.weight = 0;
-            }
-            entry.routes.push(Route {
-                version: loaded,
-                weight: 100,
-            });
-            let keep = self.inner.config.keep_previous;
-            let idle = entry.routes.len() - 1;
-            if idle > keep {
-                entry.routes.drain(..idle - keep);
-            }
-        });
-        crate::metrics::reload(&name, true);
-        self.inner.events.emit(RegistryEvent::Loaded {
-            plugin: name,
-            version: version.to_string(),
-            sha256,
-        });
-        version
     }
 
     /// Applies `change` to a copy of the table and swaps it in.
@@ -315,22 +209,24 @@ impl Registry {
     ) -> Result<RoutedOutput> {
         let version = {
             let table = self.inner.table.load();
-            let entry = table
-                .plugins
-                .get(name)
-                .ok_or_else(|| Error::PluginNotFound {
+            let selected = match table.plugins.get(name) {
+                Some(entry) => entry.select(name, opts).cloned(),
+                None => Err(Error::PluginNotFound {
                     name: name.to_string(),
-                })?;
-            entry.select(name, opts)?.clone()
+                }),
+            };
+            selected.inspect_err(crate::metrics::routing_error)?
         };
         let probe = match version.breaker.permit() {
             Permit::Allowed { probe } => probe,
             Permit::Rejected { retry_after } => {
-                return Err(Error::CircuitOpen {
+                let e = Error::CircuitOpen {
                     plugin: name.to_string(),
                     version: version.version.to_string(),
                     retry_after,
-                });
+                };
+                version.metrics.error(&e);
+                return Err(e);
             }
         };
         version.metrics.started();
@@ -398,173 +294,6 @@ impl Registry {
             .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
-    /// Takes a failing version with traffic out of rotation, if another version can serve.
-    fn auto_rollback(&self, name: &str, failing: &Arc<LoadedVersion>, rate: f64) {
-        let reason = format!(
-            "failure rate {:.0}% over the last {} calls exceeds {:.0}%",
-            rate * 100.0,
-            self.inner
-                .config
-                .canary
-                .window
-                .min(failing.calls.load(std::sync::atomic::Ordering::Relaxed) as usize),
-            self.inner.config.canary.max_error_rate * 100.0
-        );
-        let moved = self.update(|table| {
-            let entry = table.plugins.get_mut(name)?;
-            let index = entry
-                .routes
-                .iter()
-                .position(|r| Arc::ptr_eq(&r.version, failing))?;
-            if entry.routes[index].weight == 0 || entry.routes.len() < 2 {
-                return None;
-            }
-            entry.routes[index].weight = 0;
-            if entry.routes.iter().all(|r| r.weight == 0) {
-                let target = entry
-                    .routes
-                    .iter_mut()
-                    .enumerate()
-                    .rev()
-                    .find(|(i, _)| *i != index)?
-                    .1;
-                target.weight = 100;
-            }
-            let to = entry.primary()?.version.version.to_string();
-            Some(to)
-        });
-        if let Some(to) = moved {
-            failing.reset_window();
-            self.inner.events.emit(RegistryEvent::RolledBack {
-                plugin: name.to_string(),
-                from: failing.version.to_string(),
-                to,
-                reason,
-            });
-        }
-    }
-
-    /// Sets the weights of the listed versions (others keep theirs).
-    ///
-    /// # Errors
-    /// [`Error::PluginNotFound`] or [`Error::VersionNotFound`]; nothing changes then.
-    pub fn set_weights(&self, name: &str, weights: &[(semver::Version, u32)]) -> Result<()> {
-        let result = self.update(|table| {
-            let entry = table
-                .plugins
-                .get_mut(name)
-                .ok_or_else(|| Error::PluginNotFound {
-                    name: name.to_string(),
-                })?;
-            for (version, _) in weights {
-                if !entry.routes.iter().any(|r| &r.version.version == version) {
-                    return Err(Error::VersionNotFound {
-                        name: name.to_string(),
-                        version: version.to_string(),
-                        loaded: entry
-                            .routes
-                            .iter()
-                            .map(|r| r.version.version.to_string())
-                            .collect(),
-                    });
-                }
-            }
-            for r in &mut entry.routes {
-                if let Some((_, w)) = weights.iter().find(|(v, _)| v == &r.version.version) {
-                    r.weight = *w;
-                    r.version.reset_window();
-                }
-            }
-            Ok(entry
-                .routes
-                .iter()
-                .map(|r| (r.version.version.to_string(), r.weight))
-                .collect())
-        })?;
-        self.inner.events.emit(RegistryEvent::WeightsChanged {
-            plugin: name.to_string(),
-            weights: result,
-        });
-        Ok(())
-    }
-
-    /// Sends all traffic back to the version loaded before the current one.
-    ///
-    /// # Errors
-    /// [`Error::PluginNotFound`], or [`Error::NoRoute`] when there is no other version.
-    pub fn rollback(&self, name: &str) -> Result<semver::Version> {
-        let (from, to) = self.update(|table| {
-            let entry = table
-                .plugins
-                .get_mut(name)
-                .ok_or_else(|| Error::PluginNotFound {
-                    name: name.to_string(),
-                })?;
-            let current =
-                entry
-                    .primary()
-                    .map(|r| r.version.clone())
-                    .ok_or_else(|| Error::NoRoute {
-                        name: name.to_string(),
-                    })?;
-            let target = entry
-                .routes
-                .iter()
-                .rev()
-                .find(|r| !Arc::ptr_eq(&r.version, &current))
-                .map(|r| r.version.clone())
-                .ok_or_else(|| Error::NoRoute {
-                    name: name.to_string(),
-                })?;
-            for r in &mut entry.routes {
-                r.weight = if Arc::ptr_eq(&r.version, &target) {
-                    100
-                } else {
-                    0
-                };
-            }
-            Ok::<_, Error>((current.version.clone(), target.version.clone()))
-        })?;
-        self.inner.events.emit(RegistryEvent::RolledBack {
-            plugin: name.to_string(),
-            from: from.to_string(),
-            to: to.to_string(),
-            reason: "requested".into(),
-        });
-        Ok(to)
-    }
-
-    /// Reloads plugin `name` from the manifest of its current version.
-    ///
-    /// # Errors
-    /// [`Error::PluginNotFound`] (or no manifest to reload from), or any load error.
-    pub fn reload(&self, name: &str) -> Result<semver::Version> {
-        let current = self.primary(name).ok_or_else(|| Error::PluginNotFound {
-            name: name.to_string(),
-        })?;
-        let manifest = current.manifest.clone().ok_or_else(|| {
-            Error::invalid_plugin(format!(
-                "`{name}` was added without a manifest, so there is nothing to reload it from"
-            ))
-        })?;
-        self.load(&manifest)
-    }
-
-    /// Removes plugin `name`. Calls already running finish on their version.
-    ///
-    /// # Errors
-    /// [`Error::PluginNotFound`].
-    pub fn unload(&self, name: &str) -> Result<()> {
-        self.update(|table| table.plugins.remove(name))
-            .ok_or_else(|| Error::PluginNotFound {
-                name: name.to_string(),
-            })?;
-        self.inner.events.emit(RegistryEvent::Unloaded {
-            plugin: name.to_string(),
-        });
-        Ok(())
-    }
-
     /// A snapshot of every plugin and version.
     pub fn plugins(&self) -> Vec<PluginStatus> {
         let table = self.inner.table.load();
@@ -573,6 +302,11 @@ impl Registry {
             .iter()
             .map(|(name, entry)| PluginStatus {
                 name: name.clone(),
+                current: entry
+                    .primary()
+                    .filter(|r| r.weight > 0)
+                    .map(|r| r.version.version.to_string()),
+                rollback_to: entry.rollback_to.as_ref().map(|v| v.to_string()),
                 versions: entry
                     .routes
                     .iter()
@@ -599,18 +333,6 @@ impl Registry {
         self.primary(name).map(|v| v.plugin.clone())
     }
 
-    /// The name of the plugin loaded from `manifest`, if any.
-    fn name_for_manifest(&self, manifest: &Path) -> Option<String> {
-        let table = self.inner.table.load();
-        table.plugins.iter().find_map(|(name, entry)| {
-            entry
-                .routes
-                .iter()
-                .any(|r| r.version.manifest.as_deref() == Some(manifest))
-                .then(|| name.clone())
-        })
-    }
-
     /// Watches `dir` (one folder per plugin) and reloads a plugin when its files change,
     /// unloads it when its manifest disappears. Stops when the returned [`Watcher`] drops.
     ///
@@ -619,24 +341,4 @@ impl Registry {
     pub fn watch(&self, dir: &Path) -> Result<Watcher> {
         Watcher::start(self.clone(), dir)
     }
-}
-
-/// sha256 over a manifest and the module it names.
-fn digest(manifest: &Path) -> Result<String> {
-    let text = std::fs::read(manifest).map_err(|e| Error::io(manifest, e))?;
-    let parsed = Manifest::from_file(manifest)?;
-    let wasm = std::fs::read(&parsed.wasm).map_err(|e| Error::io(&parsed.wasm, e))?;
-    let mut h = Sha256::new();
-    h.update((text.len() as u64).to_le_bytes());
-    h.update(&text);
-    h.update(&wasm);
-    Ok(hex::encode(h.finalize()))
-}
-
-fn folder_name(manifest: &Path) -> String {
-    manifest
-        .parent()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -11,9 +11,13 @@ use super::version::LoadedVersion;
 use crate::error::{Error, Result};
 
 /// One named plugin: its versions, oldest first, each with a weight.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct Entry {
     pub(crate) routes: Vec<Route>,
+    /// Where [`crate::Registry::rollback`] sends the traffic: the version that served before
+    /// the latest deploy (or before the latest rollback, so a second rollback undoes the
+    /// first). Weight changes do not move it.
+    pub(crate) rollback_to: Option<semver::Version>,
 }
 
 /// A version and its share of traffic.
@@ -54,11 +58,7 @@ impl Entry {
                 .ok_or_else(|| Error::VersionNotFound {
                     name: name.to_string(),
                     version: wanted.to_string(),
-                    loaded: self
-                        .routes
-                        .iter()
-                        .map(|r| r.version.version.to_string())
-                        .collect(),
+                    loaded: self.versions(),
                 });
         }
         let total: u64 = self.routes.iter().map(|r| u64::from(r.weight)).sum();
@@ -83,7 +83,51 @@ impl Entry {
 
     /// The version with the most weight (the newest on ties): the "current" one.
     pub(crate) fn primary(&self) -> Option<&Route> {
-        self.routes.iter().rev().max_by_key(|r| r.weight)
+        // `max_by_key` returns the last of equal maxima: routes are oldest first.
+        self.routes.iter().max_by_key(|r| r.weight)
+    }
+
+    /// The route of `version`, if loaded.
+    pub(crate) fn route(&self, version: &semver::Version) -> Option<&Route> {
+        self.routes.iter().find(|r| &r.version.version == version)
+    }
+
+    /// The loaded versions, oldest first.
+    pub(crate) fn versions(&self) -> Vec<String> {
+        self.routes
+            .iter()
+            .map(|r| r.version.version.to_string())
+            .collect()
+    }
+
+    /// Gives all traffic to `version` (others get weight 0).
+    pub(crate) fn serve_only(&mut self, version: &semver::Version) {
+        for r in &mut self.routes {
+            r.weight = if &r.version.version == version {
+                100
+            } else {
+                0
+            };
+        }
+    }
+
+    /// Drops the oldest versions without traffic until at most `keep` remain; the rollback
+    /// target goes last.
+    pub(crate) fn prune(&mut self, keep: usize) {
+        while self.routes.iter().filter(|r| r.weight == 0).count() > keep {
+            let target = self.rollback_to.as_ref();
+            let idle = |r: &Route| r.weight == 0;
+            let victim = self
+                .routes
+                .iter()
+                .position(|r| idle(r) && Some(&r.version.version) != target)
+                .or_else(|| self.routes.iter().position(idle));
+            let Some(victim) = victim else { return };
+            let removed = self.routes.remove(victim);
+            if Some(&removed.version.version) == self.rollback_to.as_ref() {
+                self.rollback_to = None;
+            }
+        }
     }
 }
 

@@ -1,15 +1,28 @@
 //! Hot reload: watches a plugin directory (`<dir>/<name>/plugin.toml` + module) with
-//! `notify`, debounces events per plugin folder, waits until the files stop changing, skips
-//! rewrites whose digest is already loaded, and loads (or unloads) through the registry.
+//! `notify` and brings the registry in line with each plugin folder that changed.
+//!
+//! - Only events that change content count (create, data written, close after writing,
+//!   rename, remove). Opening or reading a file, including the registry's own reads while it
+//!   validates a candidate, is not a change: an idle directory causes no work at all.
+//! - Events are debounced per plugin folder; then the folder waits until its files stop
+//!   changing (sizes and modification times, no reads) before its digest is taken once.
+//! - Files already judged are not judged again until they change: a rejected candidate is
+//!   rejected once, an unloaded plugin stays unloaded (see `disk.rs`).
+//! - Validation runs off the watcher thread, one queue per plugin folder: a slow or
+//!   spinning candidate delays only its own folder, and a folder that changes while it is
+//!   validated is synced once more afterwards (changes coalesce, none is lost).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher as _};
 
-use super::{Registry, digest};
+use super::Registry;
+use super::disk::{Verdict, digest, fingerprint};
 use crate::error::{Error, Result};
 use crate::manifest::MANIFEST_FILE;
 
@@ -25,16 +38,26 @@ impl Drop for Watcher {
     }
 }
 
+/// What the watcher thread receives: a changed path, or "rescan everything" (the kernel's
+/// event queue overflowed, so changes may have been missed).
+enum Change {
+    Path(PathBuf),
+    Rescan,
+}
+
 impl Watcher {
     pub(crate) fn start(registry: Registry, dir: &Path) -> Result<Watcher> {
         let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
-        let (tx, rx) = channel::<PathBuf>();
+        let (tx, rx) = channel::<Change>();
         let (stop, stopped) = channel::<()>();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if let Ok(event) = event {
+                let Ok(event) = event else { return };
+                if event.need_rescan() {
+                    let _ = tx.send(Change::Rescan);
+                } else if changes_content(&event.kind) {
                     for path in event.paths {
-                        let _ = tx.send(path);
+                        let _ = tx.send(Change::Path(path));
                     }
                 }
             })
@@ -43,6 +66,7 @@ impl Watcher {
             .watch(&root, RecursiveMode::Recursive)
             .map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
         let debounce = registry.inner.config.debounce;
+        let queues = Queues::new(registry);
         std::thread::Builder::new()
             .name("wasmplug-reload".into())
             .spawn(move || {
@@ -52,8 +76,14 @@ impl Watcher {
                         return;
                     }
                     match rx.recv_timeout(debounce / 2) {
-                        Ok(path) => {
+                        Ok(Change::Path(path)) => {
                             if let Some(folder) = plugin_folder(&root, &path) {
+                                pending.insert(folder, Instant::now());
+                            }
+                            continue;
+                        }
+                        Ok(Change::Rescan) => {
+                            for folder in plugin_folders(&root) {
                                 pending.insert(folder, Instant::now());
                             }
                             continue;
@@ -61,15 +91,13 @@ impl Watcher {
                         Err(RecvTimeoutError::Disconnected) => return,
                         Err(RecvTimeoutError::Timeout) => {}
                     }
-                    let due: Vec<PathBuf> = pending
-                        .iter()
-                        .filter(|(_, t)| t.elapsed() >= debounce)
-                        .map(|(p, _)| p.clone())
-                        .collect();
-                    for folder in due {
-                        pending.remove(&folder);
-                        sync_folder(&registry, &folder);
-                    }
+                    pending.retain(|folder, t| {
+                        if t.elapsed() < debounce {
+                            return true;
+                        }
+                        queues.schedule(folder);
+                        false
+                    });
                 }
             })
             .map_err(|e| Error::io(dir, e))?;
@@ -80,11 +108,82 @@ impl Watcher {
     }
 }
 
+/// Whether an event can mean that a file's content changed.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+    }
+}
+
 /// `<root>/<name>` for any path inside a plugin folder.
 fn plugin_folder(root: &Path, path: &Path) -> Option<PathBuf> {
     let rel = path.strip_prefix(root).ok()?;
     let first = rel.components().next()?;
     Some(root.join(first))
+}
+
+fn plugin_folders(root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(root)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// One validation queue per plugin folder.
+struct Queues {
+    registry: Registry,
+    /// Folders being synced, each with whether it changed again meanwhile.
+    busy: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl Queues {
+    fn new(registry: Registry) -> Arc<Queues> {
+        Arc::new(Queues {
+            registry,
+            busy: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, bool>> {
+        self.busy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Syncs `folder` on its own thread, or once more after the sync in progress.
+    fn schedule(self: &Arc<Self>, folder: &Path) {
+        {
+            let mut busy = self.lock();
+            if let Some(again) = busy.get_mut(folder) {
+                *again = true;
+                return;
+            }
+            busy.insert(folder.to_path_buf(), false);
+        }
+        let (queues, folder) = (Arc::clone(self), folder.to_path_buf());
+        let spawned = std::thread::Builder::new()
+            .name("wasmplug-validate".into())
+            .spawn({
+                let folder = folder.clone();
+                move || {
+                    loop {
+                        sync_folder(&queues.registry, &folder);
+                        let mut busy = queues.lock();
+                        if busy.get(&folder) == Some(&true) {
+                            busy.insert(folder.clone(), false);
+                            continue;
+                        }
+                        busy.remove(&folder);
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(folder = %folder.display(), "cannot start a validation thread: {e}");
+            self.lock().remove(&folder);
+        }
+    }
 }
 
 /// Brings the registry in line with one plugin folder.
@@ -94,20 +193,30 @@ fn sync_folder(registry: &Registry, folder: &Path) {
         if let Some(name) = registry.name_for_manifest(&manifest) {
             let _ = registry.unload(&name);
         }
+        registry.inner.verdicts.forget(&manifest);
         return;
     }
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
     // Wait until the files stop changing (a writer may still be copying the module).
-    let mut last = digest(&manifest).ok();
+    let mut last = fingerprint(&manifest);
     for _ in 0..40 {
         std::thread::sleep(Duration::from_millis(25));
-        let now = digest(&manifest).ok();
+        let now = fingerprint(&manifest);
         if now.is_some() && now == last {
             break;
         }
         last = now;
     }
-    match registry.load(&manifest) {
-        Ok(_) => {}
-        Err(e) => tracing::debug!(folder = %folder.display(), "reload refused: {e}"),
+    if let Ok((digest, _)) = digest(&manifest) {
+        match registry.inner.verdicts.get(&manifest, &digest) {
+            Some(Verdict::Rejected) | Some(Verdict::Unloaded) => {
+                tracing::debug!(folder = %folder.display(), "unchanged since it was judged; skipped");
+                return;
+            }
+            Some(Verdict::Loaded) | None => {}
+        }
+    }
+    if let Err(e) = registry.load(&manifest) {
+        tracing::debug!(folder = %folder.display(), "reload refused: {e}");
     }
 }

@@ -141,6 +141,7 @@ impl AuditLog {
         line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.write_all(&line) {
+            crate::metrics::describe();
             metrics::counter!("wasmplug_trust_audit_errors_total").increment(1);
             tracing::error!(
                 path = %self.path.display(),

@@ -15,6 +15,8 @@ mod examples;
 mod guest_errors;
 mod host_functions;
 mod http;
+mod issue11_load;
+mod issue11_registry;
 mod load;
 mod loopback;
 mod pdk_guests;

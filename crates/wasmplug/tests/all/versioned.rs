@@ -9,7 +9,11 @@ pub struct Spec {
     pub version: String,
     pub abi: u8,
     pub init_fails: bool,
+    /// `init` loops forever (until the plugin's deadline stops it).
+    pub init_spins: bool,
     pub with_version_fn: bool,
+    /// Bytes of padding in an extra custom section (to make the module big).
+    pub pad: usize,
     /// Extra manifest text (e.g. a `[capabilities]` table).
     pub manifest_extra: String,
 }
@@ -21,7 +25,9 @@ impl Spec {
             version: version.to_string(),
             abi: 1,
             init_fails: false,
+            init_spins: false,
             with_version_fn: true,
+            pad: 0,
             manifest_extra: String::new(),
         }
     }
@@ -32,6 +38,8 @@ impl Spec {
         let init = if self.init_fails {
             r#"(func (export "init") (param i32 i32) (result i64)
     (call $set_error (i32.const 512) (i32.const 11) (i32.const 1)) (i64.const 0))"#
+        } else if self.init_spins {
+            r#"(func (export "init") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))"#
         } else {
             ""
         };
@@ -77,7 +85,9 @@ impl Spec {
   (@custom "wasmplug.abi" "\{abi:02x}\00\00\00")
   (@custom "wasmplug.meta" "{{\"name\":\"{name}\",\"version\":\"{v}\"}}")
   (@custom "wasmplug.functions" "{listed}")
+  (@custom "padding" "{pad}")
 )"#,
+            pad = "x".repeat(self.pad),
             abi = self.abi,
             len = v.len(),
             name = self.name,

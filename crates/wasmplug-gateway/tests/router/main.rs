@@ -646,3 +646,5 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
 }
+mod connections;
+mod issue11;

@@ -1,0 +1,41 @@
+//! Reading request bodies with a size limit and a deadline.
+//!
+//! A body announced (`Content-Length`) over the limit is refused with 413 before a byte of
+//! it is read; one that turns out larger while streaming is cut off at the limit, also with
+//! 413. A body that does not arrive completely within `body_timeout` is answered 408, so a
+//! client trickling bytes cannot hold a request open.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Reads `body` (whose request had `headers`) up to `limit` bytes.
+pub(crate) async fn read(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: u64,
+) -> Result<Bytes, ApiError> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit) {
+        return Err(ApiError::BodyTooLarge { limit });
+    }
+    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    let timeout = state.config().body_timeout;
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(ApiError::BodyTimeout { timeout }),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::BodyTooLarge { limit })
+        }
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+            "the request body could not be read: {e}"
+        ))),
+    }
+}

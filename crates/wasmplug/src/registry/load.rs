@@ -1,0 +1,309 @@
+//! Loading into the registry: validating a candidate completely, installing it as the
+//! serving version, promoting a held version that is deployed again, unloading.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::Registry;
+use super::disk::{Verdict, digest};
+use super::events::RegistryEvent;
+use super::routing::Route;
+use super::version::LoadedVersion;
+use crate::contract::{Contract, gate};
+use crate::error::{Error, Result};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::plugin::{Plugin, PluginBuilder};
+
+impl Registry {
+    /// Loads every `<dir>/<name>/plugin.toml`. Failures are reported per plugin (and as
+    /// events); the others load.
+    ///
+    /// # Errors
+    /// Only if `dir` cannot be read.
+    pub fn load_dir(&self, dir: &Path) -> Result<Vec<(PathBuf, Result<String>)>> {
+        let mut manifests: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join(MANIFEST_FILE))
+            .filter(|p| p.is_file())
+            .collect();
+        manifests.sort();
+        Ok(manifests
+            .into_iter()
+            .map(|m| {
+                let r = self.load(&m).map(|v| v.to_string());
+                (m, r)
+            })
+            .collect())
+    }
+
+    /// Validates the plugin described by `manifest` completely and, if it passes, makes it
+    /// the serving version of its name (weight 100; other versions get 0 and the newest of
+    /// them is kept for rollback).
+    ///
+    /// Files identical to a loaded version are not compiled again: if that version has
+    /// traffic already, nothing changes; if it is held (weight 0, e.g. after a rollback),
+    /// deploying it again makes it the serving version.
+    ///
+    /// # Errors
+    /// Any load error, or [`Error::CapabilityEscalation`]. The running version is kept.
+    pub fn load(&self, manifest: &Path) -> Result<semver::Version> {
+        // One spelling per file, so the watcher (which sees absolute paths) finds it again.
+        let canonical = manifest.canonicalize();
+        let manifest = canonical.as_deref().unwrap_or(manifest);
+        // One load per manifest at a time: a second one waits and then finds the first's
+        // result instead of compiling the same files again.
+        let lock = self.inner.loading.lock_for(manifest);
+        let _serial = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let result = self.try_load(manifest);
+        if let Err((e, digest)) = &result {
+            if let Some(digest) = digest {
+                self.inner
+                    .verdicts
+                    .record(manifest, digest.clone(), Verdict::Rejected);
+            }
+            let plugin = Manifest::from_file(manifest)
+                .map(|m| m.name.to_string())
+                .unwrap_or_else(|_| folder_name(manifest));
+            crate::metrics::reload(&plugin, false);
+            self.inner.events.emit(RegistryEvent::Rejected {
+                plugin,
+                class: e.class().to_string(),
+                reason: e.to_string(),
+            });
+        }
+        result.map_err(|(e, _)| e)
+    }
+
+    /// [`Registry::load`] without the reporting; a failure carries the files' digest when
+    /// it could be computed.
+    fn try_load(&self, path: &Path) -> Result<semver::Version, (Error, Option<String>)> {
+        let (digest, manifest) = digest(path).map_err(|e| (e, None))?;
+        let fail = |e: Error| (e, Some(digest.clone()));
+        let name = manifest.name.to_string();
+        if let Some(version) = self.find_digest(&name, &digest) {
+            self.inner
+                .verdicts
+                .record(path, digest.clone(), Verdict::Loaded);
+            return Ok(self.promote(&name, &version));
+        }
+        let mut builder = PluginBuilder::new()
+            .host(self.inner.config.host.clone())
+            .trust(self.inner.config.trust.clone());
+        if let Some(dir) = &self.inner.config.cache_dir {
+            builder = builder.cache_dir(dir);
+        }
+        let compiled = builder.compile(path).map_err(fail)?;
+        if let Some((running, since_unload)) = self.baseline(&name) {
+            let allowed = gate::Allowed {
+                escalation: self.inner.config.allow_escalation,
+                breaking: self.inner.config.allow_breaking,
+                grants_only: since_unload,
+            };
+            gate::check(&running, &Contract::of(&compiled), allowed).map_err(fail)?;
+        }
+        let plugin = Plugin::new(compiled).map_err(fail)?;
+        let breaker = manifest
+            .breaker
+            .clone()
+            .unwrap_or_else(|| self.inner.config.breaker.clone());
+        let loaded = Arc::new(LoadedVersion::new(
+            plugin,
+            breaker,
+            Some(path.to_path_buf()),
+            digest.clone(),
+        ));
+        self.inner.verdicts.record(path, digest, Verdict::Loaded);
+        Ok(self.install(loaded))
+    }
+
+    /// The version of `name` loaded from files with `digest`, if any.
+    fn find_digest(&self, name: &str, digest: &str) -> Option<semver::Version> {
+        let table = self.inner.table.load();
+        table
+            .plugins
+            .get(name)?
+            .routes
+            .iter()
+            .find(|r| r.version.digest == digest)
+            .map(|r| r.version.version.clone())
+    }
+
+    /// The contract a candidate of `name` is compared with (docs/contract.md): that of the
+    /// serving version, or, when the plugin was unloaded, of the last version that served
+    /// (`true`: then only its grants count, so an unload followed by an upload may change
+    /// the interface but cannot widen the grants unnoticed).
+    fn baseline(&self, name: &str) -> Option<(Contract, bool)> {
+        if let Some(current) = self.primary(name) {
+            return Some((Contract::of(current.plugin.compiled()), false));
+        }
+        self.inner
+            .unloaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(|c| (c.clone(), true))
+    }
+
+    /// Adds an already loaded plugin (no manifest, so no hot reload) as the serving version.
+    pub fn insert(&self, plugin: Plugin) -> semver::Version {
+        let digest = plugin.compiled().sha256().to_string();
+        let breaker = self.inner.config.breaker.clone();
+        self.install(Arc::new(LoadedVersion::new(plugin, breaker, None, digest)))
+    }
+
+    fn install(&self, loaded: Arc<LoadedVersion>) -> semver::Version {
+        let name = loaded.plugin.meta().name.to_string();
+        let version = loaded.version.clone();
+        let sha256 = loaded.plugin.compiled().sha256().to_string();
+        self.update(|table| {
+            let entry = table.plugins.entry(name.clone()).or_default();
+            if let Some(previous) = entry.primary().map(|r| r.version.version.clone())
+                && previous != version
+            {
+                entry.rollback_to = Some(previous);
+            }
+            entry.routes.retain(|r| r.version.version != version);
+            entry.routes.push(Route {
+                version: loaded,
+                weight: 100,
+            });
+            entry.serve_only(&version);
+            entry.prune(self.inner.config.keep_previous);
+        });
+        self.inner
+            .unloaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&name);
+        crate::metrics::reload(&name, true);
+        self.inner.events.emit(RegistryEvent::Loaded {
+            plugin: name,
+            version: version.to_string(),
+            sha256,
+        });
+        version
+    }
+
+    /// Makes the held `version` of `name` the serving one (a deploy of files identical to
+    /// it). Nothing happens when it serves already.
+    fn promote(&self, name: &str, version: &semver::Version) -> semver::Version {
+        let promoted = self.update(|table| {
+            let entry = table.plugins.get_mut(name)?;
+            if entry.route(version)?.weight > 0 {
+                return None;
+            }
+            let previous = entry.primary()?.version.version.clone();
+            if &previous != version {
+                entry.rollback_to = Some(previous);
+            }
+            entry.serve_only(version);
+            let route = entry.route(version)?;
+            route.version.reset_window();
+            Some(route.version.plugin.compiled().sha256().to_string())
+        });
+        if let Some(sha256) = promoted {
+            crate::metrics::reload(name, true);
+            self.inner.events.emit(RegistryEvent::Loaded {
+                plugin: name.to_string(),
+                version: version.to_string(),
+                sha256,
+            });
+        }
+        version.clone()
+    }
+
+    /// Reloads plugin `name` from the manifest of its current version.
+    ///
+    /// # Errors
+    /// [`Error::PluginNotFound`] (or no manifest to reload from), or any load error.
+    pub fn reload(&self, name: &str) -> Result<semver::Version> {
+        let current = self.primary(name).ok_or_else(|| Error::PluginNotFound {
+            name: name.to_string(),
+        })?;
+        let manifest = current.manifest.clone().ok_or_else(|| {
+            Error::invalid_plugin(format!(
+                "`{name}` was added without a manifest, so there is nothing to reload it from"
+            ))
+        })?;
+        self.load(&manifest)
+    }
+
+    /// Removes plugin `name`. Calls already running finish on their version. While its
+    /// files stay as they are, the hot-reload watcher leaves it unloaded; any change to
+    /// them is a new deploy.
+    ///
+    /// # Errors
+    /// [`Error::PluginNotFound`].
+    pub fn unload(&self, name: &str) -> Result<()> {
+        let entry = self
+            .update(|table| table.plugins.remove(name))
+            .ok_or_else(|| Error::PluginNotFound {
+                name: name.to_string(),
+            })?;
+        if let Some(primary) = entry.primary() {
+            self.inner
+                .unloaded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    name.to_string(),
+                    Contract::of(primary.version.plugin.compiled()),
+                );
+        }
+        for route in &entry.routes {
+            if let Some(manifest) = &route.version.manifest {
+                match digest(manifest) {
+                    Ok((digest, _)) => {
+                        self.inner
+                            .verdicts
+                            .record(manifest, digest, Verdict::Unloaded);
+                    }
+                    Err(_) => self.inner.verdicts.forget(manifest),
+                }
+            }
+        }
+        self.inner.events.emit(RegistryEvent::Unloaded {
+            plugin: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// The name of the plugin loaded from `manifest`, if any.
+    pub(crate) fn name_for_manifest(&self, manifest: &Path) -> Option<String> {
+        let table = self.inner.table.load();
+        table.plugins.iter().find_map(|(name, entry)| {
+            entry
+                .routes
+                .iter()
+                .any(|r| r.version.manifest.as_deref() == Some(manifest))
+                .then(|| name.clone())
+        })
+    }
+}
+
+/// One lock per manifest path, so that two loads of the same files never run at once.
+#[derive(Default)]
+pub(crate) struct LoadLocks {
+    locks: Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>,
+}
+
+impl LoadLocks {
+    fn lock_for(&self, manifest: &Path) -> Arc<Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(manifest.to_path_buf())
+            .or_default()
+            .clone()
+    }
+}
+
+fn folder_name(manifest: &Path) -> String {
+    manifest
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
