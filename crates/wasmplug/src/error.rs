@@ -428,8 +428,9 @@ pub enum Error {
         requirement: String,
         /// The required version range, e.g. `^9`.
         range: semver::VersionReq,
-        /// The version the host provides, if it declares one.
-        provided: Option<semver::Version>,
+        /// The version the host provides, if it declares one (kept as text so that `Error`
+        /// stays small).
+        provided: Option<String>,
     },
 
     /// A new version breaks the contract of the running one (docs/contract.md) and the

@@ -27,7 +27,7 @@ fn a_plugin_requiring_a_newer_plugin_api_is_refused_naming_the_range() {
     );
     assert!(
         matches!(&err, Error::RequirementNotMet { range, provided: Some(p), .. }
-        if range.to_string() == "^9" && *p == PLUGIN_API_VERSION)
+        if range.to_string() == "^9" && *p == PLUGIN_API_VERSION.to_string())
     );
     let ok = PluginBuilder::new()
         .load(with_requires("1.0.0", "wasmplug = \"^0.2\"\n").write(dir.path()))
