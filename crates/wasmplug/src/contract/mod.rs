@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::abi::{ModuleInfo, PluginInterface};
 use crate::capability::{Capabilities, FsMode};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::plugin::{CompiledPlugin, PluginSource};
@@ -194,7 +194,12 @@ impl Contract {
         } else {
             (None, path.to_path_buf())
         };
-        let raw = std::fs::read(&module).map_err(|e| Error::io(&module, e))?;
+        let limit = manifest
+            .as_ref()
+            .map_or_else(Limits::default, |m| m.limits.clone())
+            .max_module_size
+            .bytes();
+        let raw = crate::file::read_module_file(&module, limit)?;
         let bytes = crate::abi::to_binary(&raw)?;
         let info = ModuleInfo::parse(&bytes)?;
         let interface = PluginInterface::check(&info, &bytes)?;

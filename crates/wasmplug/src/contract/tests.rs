@@ -2,6 +2,7 @@
 
 use super::gate::{Allowed, check};
 use super::*;
+use crate::error::Error;
 
 fn base() -> Contract {
     Contract {

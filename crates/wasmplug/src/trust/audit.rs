@@ -118,19 +118,19 @@ impl AuditLog {
     /// Reads every record of the log at `path` (for tools and tests).
     ///
     /// # Errors
-    /// [`Error::Io`], or [`Error::InvalidPlugin`] naming a line that is not a record.
+    /// [`Error::Io`], also (with `InvalidData`) naming a line that is not a record.
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         text.lines()
             .enumerate()
             .map(|(i, line)| {
-                serde_json::from_str(line).map_err(|e| {
-                    Error::invalid_plugin(format!(
-                        "line {} of audit log `{}` is not a record: {e}",
-                        i + 1,
-                        path.display()
-                    ))
+                serde_json::from_str(line).map_err(|e| Error::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {} is not an audit record: {e}", i + 1),
+                    ),
                 })
             })
             .collect()

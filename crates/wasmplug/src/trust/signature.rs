@@ -106,10 +106,16 @@ pub fn check(module: &[u8], keys: &[PublicKey]) -> SignatureCheck {
         .collect();
     key_ids.sort();
     key_ids.dedup();
+    // One pass over the module for all keys (the set verifies each key's signature over
+    // the signed hashes, then hashes the module once).
+    let set = wasmsign2::PublicKeySet::new(keys.iter().map(|k| k.inner().clone()).collect());
+    let valid = set
+        .verify(&mut Cursor::new(module), None)
+        .unwrap_or_default();
     let trusted = keys
         .iter()
         .enumerate()
-        .filter(|(_, key)| key.inner().verify(&mut Cursor::new(module), None).is_ok())
+        .filter(|(_, key)| valid.contains(key.inner()))
         .map(|(i, _)| i)
         .collect();
     SignatureCheck::Signed { trusted, key_ids }
