@@ -7,6 +7,7 @@ mod diff;
 mod input;
 mod inspect;
 mod keygen;
+mod module_file;
 mod progress;
 mod run;
 mod sandbox;

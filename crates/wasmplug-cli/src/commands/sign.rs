@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
-use wasmplug::Manifest;
 use wasmplug::trust::{SigningKey, sign};
 
-use super::sandbox::is_manifest;
+use super::module_file;
 use crate::exit;
 
 /// Sign a module (embedded `signature` section; signatures already there are kept).
@@ -30,14 +29,8 @@ impl Sign {
     /// Signs and writes the module.
     pub fn execute(self) -> anyhow::Result<()> {
         let key = SigningKey::from_file(&self.key)?;
-        let (module, manifest) = if is_manifest(&self.plugin) {
-            let m = Manifest::from_file(&self.plugin).map_err(exit::load)?;
-            (m.wasm.clone(), Some(m))
-        } else {
-            (self.plugin.clone(), None)
-        };
-        let raw = std::fs::read(&module)
-            .with_context(|| format!("cannot read `{}`", module.display()))?;
+        let file = module_file::read(&self.plugin)?;
+        let (module, manifest, raw) = (file.path, file.manifest, file.bytes);
         let binary = wasmplug::abi::to_binary(&raw).map_err(exit::load)?;
         if !matches!(binary, std::borrow::Cow::Borrowed(_)) && self.out.is_none() {
             bail!(

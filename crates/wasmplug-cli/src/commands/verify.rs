@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use wasmplug::Manifest;
 use wasmplug::trust::{PublicKey, SignatureCheck, UntrustedReason, check};
 
-use super::sandbox::is_manifest;
+use super::module_file;
 use crate::exit;
 
 /// Verify a module's embedded signature against public keys. Exits 0 when a key's
@@ -28,13 +26,8 @@ impl Verify {
             .iter()
             .map(PublicKey::from_file)
             .collect::<wasmplug::Result<Vec<_>>>()?;
-        let module = if is_manifest(&self.plugin) {
-            Manifest::from_file(&self.plugin).map_err(exit::load)?.wasm
-        } else {
-            self.plugin.clone()
-        };
-        let bytes = std::fs::read(&module)
-            .with_context(|| format!("cannot read `{}`", module.display()))?;
+        let file = module_file::read(&self.plugin)?;
+        let (module, bytes) = (file.path, file.bytes);
         let reason = match check(&bytes, &keys) {
             SignatureCheck::Signed { trusted, .. } if !trusted.is_empty() => {
                 for i in trusted {
