@@ -16,6 +16,8 @@ struct Server {
     addr: SocketAddr,
     stdout: Arc<Mutex<String>>,
     _cache: tempfile::TempDir,
+    /// The data directory (kv store, routing state), unless the test passed its own.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -41,6 +43,12 @@ impl Server {
 
     fn start_with(mut command: Command, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let cache = tempfile::tempdir().unwrap();
+        // Each server gets its own data directory unless the test gives one (`--data-dir`):
+        // routing state persisted by one test must not reach another.
+        let data = (!args.contains(&"--data-dir")).then(|| tempfile::tempdir().unwrap());
+        if let Some(d) = &data {
+            command.env("WASMPLUG_DATA_DIR", d.path());
+        }
         let mut child = command
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
@@ -74,6 +82,7 @@ impl Server {
             addr,
             stdout,
             _cache: cache,
+            _data: data,
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         while http(addr, "GET", "/readyz", &[], b"").map(|r| r.status) != Some(200) {
@@ -428,4 +437,159 @@ fn issue11_health_checks_pass_with_300_silent_connections_under_256_descriptors(
         started.elapsed()
     );
     drop(silent);
+}
+
+/// A keep-alive HTTP/1.1 client for many small requests on one connection.
+struct KeepAlive {
+    stream: BufReader<TcpStream>,
+    addr: SocketAddr,
+}
+
+impl KeepAlive {
+    fn connect(addr: SocketAddr) -> KeepAlive {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        KeepAlive {
+            stream: BufReader::new(stream),
+            addr,
+        }
+    }
+
+    /// POSTs `body` to `path` with `headers`; returns status and response headers.
+    fn post(&mut self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (n, v) in headers {
+            request.push_str(&format!("{n}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        let stream = self.stream.get_mut();
+        stream.write_all(request.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut status_line = String::new();
+        self.stream.read_line(&mut status_line).unwrap();
+        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut headers = Vec::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':') {
+                if n.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap();
+                }
+                headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).unwrap();
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+/// Issue 15's check through the real binary: a hash-bucket rule sends 5 % ± 1 % of distinct
+/// users to the canary, the same user always to the same version, before and after a
+/// restart; a 90/10 split set through the admin API survives the restart too. (2,000 users
+/// here, to keep the debug build's run short; `tests/all/rollout.rs` routes 10,000
+/// in-process.)
+#[test]
+fn bucket_rule_and_admin_split_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(root().join("tests/guests/wat/echo.wat")).unwrap();
+    for version in ["1.0.0", "1.1.0"] {
+        let folder = dir.path().join("wat-echo").join(version);
+        std::fs::create_dir_all(&folder).unwrap();
+        let module = wat.replace(
+            r#"\"version\":\"1.0.0\""#,
+            &format!(r#"\"version\":\"{version}\""#),
+        );
+        std::fs::write(folder.join("echo.wat"), module).unwrap();
+        std::fs::write(
+            folder.join("plugin.toml"),
+            format!("name = \"wat-echo\"\nversion = \"{version}\"\nwasm = \"echo.wat\"\n[instances]\nisolation = \"reuse\"\n"),
+        )
+        .unwrap();
+    }
+    let config = dir.path().join("wasmplug.toml");
+    std::fs::write(
+        &config,
+        "[routing.wat-echo]\ndefault = { version = \"=1.0.0\" }\n[[routing.wat-echo.rules]]\nname = \"canary\"\nbucket = { header = \"X-User-Id\", below = 5 }\nto = \"=1.1.0\"\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--plugins",
+        dir.path().to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ];
+    let envs = [("WASMPLUG_ADMIN_TOKEN", "t0ken")];
+    let route_all = |server: &Server| -> Vec<String> {
+        let mut client = KeepAlive::connect(server.addr);
+        (0..2_000)
+            .map(|i| {
+                let id = format!("user-{i}");
+                let r = client.post("/v1/plugins/wat-echo/echo", &[("X-User-Id", &id)], b"x");
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.header("x-wasmplug-version").unwrap().to_string()
+            })
+            .collect()
+    };
+    let server = Server::start(&args, &envs);
+    let before = route_all(&server);
+    let canary = before.iter().filter(|v| *v == "1.1.0").count();
+    assert!(
+        (80..=120).contains(&canary),
+        "{canary} of 2,000 on the canary"
+    );
+    let auth = [("Authorization", "Bearer t0ken")];
+    // A 90/10 split of the weights, through the admin API (the rules stay).
+    let r = server.call(
+        "PUT",
+        "/v1/admin/plugins/wat-echo/weights",
+        &auth,
+        br#"{"weights": {"1.0.0": 90, "1.1.0": 10}}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let weights = |server: &Server| {
+        let r = server.call("GET", "/v1/admin/plugins/wat-echo", &auth, b"");
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["version"].as_str().unwrap().to_string(),
+                    v["weight"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let split = weights(&server);
+    assert_eq!(split, vec![("1.0.0".into(), 90), ("1.1.0".into(), 10)]);
+    drop(server);
+
+    let server = Server::start(&args, &envs);
+    assert_eq!(weights(&server), split, "the split survived the restart");
+    let after = route_all(&server);
+    assert_eq!(
+        before, after,
+        "every user got the same version after the restart"
+    );
 }

@@ -10,9 +10,11 @@
 //! | `POST /v1/admin/plugins/{name}/rollback` | all traffic back to the previous version |
 //! | `PUT /v1/admin/plugins/{name}/weights` | `{"weights": {"1.0.0": 90, "1.1.0": 10}}` |
 //! | `DELETE /v1/admin/plugins/{name}` | unload (the files stay on disk) |
+//! | `GET`/`PUT`/`DELETE /v1/admin/plugins/{name}/routing` | rollout rules (`wasmplug::RoutingRules` as JSON) |
+//! | `DELETE /v1/admin/plugins/{name}/versions/{version}` | remove one version, files too |
 //!
-//! An upload is written into `<plugin_dir>/<name>/` (`plugin.toml` and the module file the
-//! manifest names) and loaded through the registry, with the same validation as a hot
+//! An upload adds a version next to the others (`<plugin_dir>/<name>/<version>/`, see
+//! `Registry::deploy`) and loads it through the registry, with the same validation as a hot
 //! reload. When the registry refuses it, the previous files are restored and the answer
 //! names the error class.
 
@@ -21,12 +23,12 @@ use std::path::{Component, Path, PathBuf};
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wasmplug::{MANIFEST_FILE, Manifest, PluginStatus};
+use wasmplug::{MANIFEST_FILE, Manifest, PluginStatus, RoutingRules};
 
 use crate::error::ApiError;
 use crate::extract::{AdminJson, UrlPath};
@@ -54,6 +56,17 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/v1/admin/plugins/{name}/weights",
             only(put(weights), "PUT"),
+        )
+        .route(
+            "/v1/admin/plugins/{name}/routing",
+            only(
+                get(show_routing).put(set_routing).delete(clear_routing),
+                "GET, HEAD, PUT, DELETE",
+            ),
+        )
+        .route(
+            "/v1/admin/plugins/{name}/versions/{version}",
+            only(delete(remove_version), "DELETE"),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -173,11 +186,7 @@ async fn weights(
     let weights = body
         .weights
         .into_iter()
-        .map(|(v, w)| {
-            semver::Version::parse(&v)
-                .map(|v| (v, w))
-                .map_err(|e| ApiError::BadRequest(format!("`{v}` is not a semver version: {e}")))
-        })
+        .map(|(v, w)| parse_version(&v).map(|v| (v, w)))
         .collect::<Result<Vec<_>, _>>()?;
     state.registry().set_weights(&name, &weights)?;
     find(&state, &name).map(Json)
@@ -232,18 +241,56 @@ async fn upload(
             manifest.wasm.display()
         ))
     })?;
-    let folder = state.config().plugin_dir.join(&name);
+    let dir = state.config().plugin_dir.clone();
     let registry = state.registry().clone();
     let text = body.manifest;
-    let version = blocking(move || {
-        let files = [
-            (module, wasm),
-            (MANIFEST_FILE.to_string(), text.into_bytes()),
-        ];
-        install(&registry, &folder, &files)
-    })
-    .await?;
+    let version = blocking(move || Ok(registry.deploy(&dir, &text, &module, &wasm)?)).await?;
     Ok((StatusCode::CREATED, version_answer(&name, &version)))
+}
+
+async fn remove_version(
+    State(state): State<AppState>,
+    UrlPath((name, version)): UrlPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let version = parse_version(&version)?;
+    let registry = state.registry().clone();
+    let (n, v) = (name.clone(), version.clone());
+    blocking(move || Ok(registry.remove_version(&n, &v)?)).await?;
+    Ok(Json(
+        json!({"plugin": name, "version": version.to_string(), "removed": true}),
+    ))
+}
+
+async fn show_routing(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    find(&state, &name)?;
+    Ok(Json(
+        json!({"plugin": name, "routing": state.registry().rules(&name)}),
+    ))
+}
+
+async fn set_routing(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    AdminJson(rules): AdminJson<RoutingRules>,
+) -> Result<Json<Value>, ApiError> {
+    state.registry().set_rules(&name, Some(rules))?;
+    show_routing(State(state), UrlPath(name)).await
+}
+
+async fn clear_routing(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.registry().set_rules(&name, None)?;
+    show_routing(State(state), UrlPath(name)).await
+}
+
+fn parse_version(v: &str) -> Result<semver::Version, ApiError> {
+    semver::Version::parse(v)
+        .map_err(|e| ApiError::BadRequest(format!("`{v}` is not a semver version: {e}")))
 }
 
 fn single_file_name(path: &Path) -> Option<String> {
@@ -252,55 +299,4 @@ fn single_file_name(path: &Path) -> Option<String> {
         (Some(Component::Normal(name)), None) => name.to_str().map(str::to_string),
         _ => None,
     }
-}
-
-/// Writes `files` into `folder` (each atomically, module before manifest), loads the
-/// manifest, and puts the previous files back if the registry refuses it.
-fn install(
-    registry: &wasmplug::Registry,
-    folder: &Path,
-    files: &[(String, Vec<u8>)],
-) -> Result<semver::Version, ApiError> {
-    let io = |what: &str, e: std::io::Error| ApiError::Internal(format!("cannot {what}: {e}"));
-    let created = !folder.exists();
-    std::fs::create_dir_all(folder).map_err(|e| io("create the plugin folder", e))?;
-    let previous: Vec<(PathBuf, Option<Vec<u8>>)> = files
-        .iter()
-        .map(|(name, _)| {
-            let path = folder.join(name);
-            let old = std::fs::read(&path).ok();
-            (path, old)
-        })
-        .collect();
-    let restore = || {
-        for (path, old) in previous.iter().rev() {
-            let _ = match old {
-                Some(bytes) => write_atomic(path, bytes),
-                None => std::fs::remove_file(path),
-            };
-        }
-        if created {
-            let _ = std::fs::remove_dir(folder);
-        }
-    };
-    for (name, bytes) in files {
-        if let Err(e) = write_atomic(&folder.join(name), bytes) {
-            restore();
-            return Err(io("write the uploaded plugin", e));
-        }
-    }
-    match registry.load(&folder.join(MANIFEST_FILE)) {
-        Ok(version) => Ok(version),
-        Err(e) => {
-            restore();
-            Err(e.into())
-        }
-    }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.upload"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

@@ -18,6 +18,13 @@
 //! [plugins.json-transformer]       # per-plugin settings
 //! envelope = true                  # JSON envelope mode (docs/gateway.md)
 //!
+//! [routing.greet]                  # rollout rules (wasmplug::RoutingRules)
+//! default = { weights = { "1.0.0" = 95, "1.1.0" = 5 } }
+//! [[routing.greet.rules]]
+//! name = "beta"
+//! header = { name = "X-Experiment", equals = "B" }
+//! to = "=1.2.0-beta"
+//!
 //! [trust]                          # signed plugins (docs/trust.md); off by default
 //! require_signatures = true
 //! audit_log = "/var/log/wasmplug/trust.jsonl"
@@ -81,6 +88,8 @@ pub struct GatewayConfig {
     pub admin: AdminConfig,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
+    /// Rollout rules, by plugin name (validated when the plugins are loaded).
+    pub routing: BTreeMap<String, wasmplug::RoutingRules>,
     /// The trust policy (`[trust]`). By default off.
     pub trust: TrustConfig,
     /// The contract gate of reloads and uploads (`[contract]`).
@@ -111,6 +120,7 @@ impl Default for GatewayConfig {
             max_connections: None,
             admin: AdminConfig::default(),
             plugins: BTreeMap::new(),
+            routing: BTreeMap::new(),
             trust: TrustConfig::default(),
             contract: ContractSettings::default(),
         }
@@ -183,7 +193,14 @@ impl GatewayConfig {
     /// # Errors
     /// A message naming the bad key or value and its line.
     pub fn parse(text: &str) -> Result<GatewayConfig, String> {
-        toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))
+        let config: GatewayConfig =
+            toml::from_str(text).map_err(|e| wasmplug::toml_error_message(text, &e))?;
+        for (plugin, rules) in &config.routing {
+            rules
+                .check_shape()
+                .map_err(|e| format!("[routing.{plugin}]: {e}"))?;
+        }
+        Ok(config)
     }
 
     /// The settings of plugin `name` (defaults when it has none).

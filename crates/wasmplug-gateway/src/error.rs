@@ -14,6 +14,7 @@
 //! | `trap`, `memory_limit`, `out_of_fuel`, `memory_out_of_bounds`, `output_too_large`, ... | 500 |
 //! | `invalid_response` (malformed `http_response` in envelope mode) | 502 |
 //! | `bad_request` (bad version pin, bad path, bad admin body, HTTP/1.1 without `Host`) | 400 |
+//! | `invalid_routing` (rollout rules that cannot apply; a version that cannot be removed) | 400 |
 //! | `method_not_allowed` (with `Allow`) | 405 |
 //! | `unauthorized` (no bearer token) / `forbidden` (wrong token) | 401 / 403 |
 //! | load errors on admin upload/reload (`manifest`, `invalid_wasm`, ...) | 422 |
@@ -153,6 +154,7 @@ fn plugin_status(e: &wasmplug::Error) -> StatusCode {
         E::CapabilityEscalation { .. }
         | E::BreakingContract { .. }
         | E::NoPreviousVersion { .. } => StatusCode::CONFLICT,
+        E::InvalidRouting { .. } => StatusCode::BAD_REQUEST,
         e if e.is_load_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

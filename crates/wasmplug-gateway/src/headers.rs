@@ -13,3 +13,8 @@ pub const STICKY: &str = "x-wasmplug-sticky";
 /// `1`/`true` turns the JSON envelope mode on for this request, `0`/`false` turns it off
 /// (overrides the plugin's setting in `wasmplug.toml`).
 pub const ENVELOPE: &str = "x-wasmplug-envelope";
+/// On a response: which part of the routing chose the version: `pin`, `rule:<name>` or
+/// `default` (see `wasmplug::RoutingRules`).
+pub const ROUTE: &str = "x-wasmplug-route";
+/// On a request: a label for rollout rules, `name=value` (the header may repeat).
+pub const LABEL: &str = "x-wasmplug-label";

@@ -76,6 +76,15 @@ pub(crate) async fn invoke(
             .get(&name)
             .is_some_and(|p| p.envelope),
     };
+    let mut opts = CallOptions {
+        version,
+        sticky_key,
+        request_id: Some(request_id.0.clone()),
+        ..CallOptions::default()
+    };
+    if state.registry().has_rules(&name) {
+        attributes(&mut opts, &request_headers, &query);
+    }
     let input = if envelope {
         Envelope::new(
             &request_id.0,
@@ -88,11 +97,6 @@ pub(crate) async fn invoke(
         .to_bytes()
     } else {
         Vec::from(body)
-    };
-    let opts = CallOptions {
-        version,
-        sticky_key,
-        request_id: Some(request_id.0.clone()),
     };
     let routed = state
         .registry()
@@ -107,7 +111,28 @@ pub(crate) async fn invoke(
     if let Ok(v) = HeaderValue::from_str(&routed.version.to_string()) {
         response.headers_mut().insert(headers::VERSION, v);
     }
+    if let Ok(v) = HeaderValue::from_str(&routed.route.to_string()) {
+        response.headers_mut().insert(headers::ROUTE, v);
+    }
     Ok(response)
+}
+
+/// What rollout rules match on: the request's headers and query, and its labels
+/// (`X-Wasmplug-Label: name=value`).
+fn attributes(opts: &mut CallOptions, request: &HeaderMap, query: &[(String, String)]) {
+    for (name, value) in request {
+        let Ok(value) = value.to_str() else { continue };
+        if name.as_str() == headers::LABEL {
+            if let Some((k, v)) = value.split_once('=') {
+                opts.labels
+                    .push((k.trim().to_string(), v.trim().to_string()));
+            }
+        } else {
+            opts.headers
+                .push((name.as_str().to_string(), value.to_string()));
+        }
+    }
+    opts.query = query.to_vec();
 }
 
 /// A 200 response carrying `output`, with a content type guessed from its first byte.

@@ -12,12 +12,26 @@ pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    if state.is_ready() {
-        Ok("ready\n")
-    } else {
-        Err(ApiError::NotReady)
+/// 200 once loaded, with the plugins that serve an older version because their newest
+/// failed (`degraded`): `{"status": "ready", "degraded": [{"plugin": .., "failed": ..,
+/// "class": .., "reason": ..}]}`.
+pub(crate) async fn readyz(
+    State(state): State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if !state.is_ready() {
+        return Err(ApiError::NotReady);
     }
+    let degraded: Vec<serde_json::Value> = state
+        .registry()
+        .degraded()
+        .into_iter()
+        .map(|(plugin, d)| {
+            serde_json::json!({"plugin": plugin, "failed": d.failed, "class": d.class, "reason": d.reason})
+        })
+        .collect();
+    Ok(axum::Json(
+        serde_json::json!({"status": "ready", "degraded": degraded}),
+    ))
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -381,6 +381,16 @@ pub enum Error {
         loaded: Vec<String>,
     },
 
+    /// Rollout rules that cannot be applied (malformed, or a target with no loaded
+    /// version).
+    #[error("invalid routing for `{plugin}`: {reason}")]
+    InvalidRouting {
+        /// Plugin name.
+        plugin: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// Compiling and validating a candidate took longer than the load deadline.
     #[error("loading `{}` took longer than the load deadline of {limit:?} and was abandoned; the module is too big or too complex (split it, or raise `load_timeout`)", path.display())]
     LoadTimeout {
@@ -568,6 +578,7 @@ impl Error {
             Error::NotAFile { .. } => "not_a_file",
             Error::NoPreviousVersion { .. } => "no_previous_version",
             Error::LoadTimeout { .. } => "load_timeout",
+            Error::InvalidRouting { .. } => "invalid_routing",
             Error::Untrusted { .. } => "untrusted",
             Error::Key { .. } => "key",
             Error::TrustPolicy { .. } => "trust_policy",
@@ -635,6 +646,7 @@ impl Error {
                 | Error::VersionNotFound { .. }
                 | Error::NoRoute { .. }
                 | Error::NoPreviousVersion { .. }
+                | Error::InvalidRouting { .. }
         )
     }
 

@@ -88,8 +88,9 @@ pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
 pub use registry::{
-    CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
-    VersionStatus, Watcher,
+    Bucket, CallOptions, CanaryConfig, DefaultRoute, Equals, PluginStatus, Registry,
+    RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,
+    bucket_of,
 };
 pub use requirements::{PLUGIN_API_VERSION, Requirements};
 pub use toml_error::toml_error_message;

@@ -85,13 +85,20 @@ impl Serve {
         let metrics =
             wasmplug_gateway::install_metrics().context("cannot install the metrics recorder")?;
         let trust = TrustPolicy::from_config(&config.trust).context("cannot set up `[trust]`")?;
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(wasmplug::HostConfig::default_data_dir);
         let mut registry_config = RegistryConfig {
             cache_dir: config.cache_dir.clone(),
+            // Weights, rules and rollback targets set through the admin API survive restarts.
+            state_dir: Some(data_dir.clone()),
+            routing: config.routing.clone(),
             trust,
             allow_breaking: config.contract.allow_breaking,
             ..RegistryConfig::default()
         };
-        registry_config.host.data_dir = self.data_dir.clone();
+        registry_config.host.data_dir = Some(data_dir);
         let registry = Registry::new(registry_config);
         let admin_note = admin_note(&config, admin.as_ref());
         let state = AppState::new(registry.clone(), config.clone())
@@ -119,6 +126,7 @@ impl Serve {
             let watcher = tokio::task::spawn_blocking(move || load(&loader, &dir, watch))
                 .await
                 .context("loading the plugins failed")??;
+            check_routing(&registry, &config)?;
             state.set_ready(true);
             println!("admin API: {admin_note}");
             println!("ready; try:\n  {}", example_curl(addr));
@@ -129,6 +137,23 @@ impl Serve {
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
         result
     }
+}
+
+/// Fails when a plugin's configured rollout rules could not be applied (e.g. a rule whose
+/// version range matches no loaded version), naming the reason.
+fn check_routing(registry: &Registry, config: &GatewayConfig) -> anyhow::Result<()> {
+    for (plugin, rules) in &config.routing {
+        let loaded = registry.plugins().iter().any(|p| &p.name == plugin);
+        if !loaded {
+            bail!("[routing.{plugin}] names a plugin that is not loaded");
+        }
+        if registry.rules(plugin).is_none() {
+            registry
+                .set_rules(plugin, Some(rules.clone()))
+                .context("the configured rollout rules cannot be applied")?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads every plugin of `dir` and prints one line per plugin; starts the watcher.

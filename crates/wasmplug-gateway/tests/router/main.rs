@@ -542,10 +542,16 @@ async fn admin_upload_rollback_weights_unload() {
     assert_eq!(a.status, 201, "{}", a.text());
     assert_eq!(a.json()["version"], "1.1.0");
     assert_eq!(call().await.header("x-wasmplug-version"), "1.1.0");
+    // Side by side with 1.0.0, which stays on disk.
+    assert!(
+        std::fs::read_to_string(f.plugins().join("wat-echo/1.1.0/plugin.toml"))
+            .unwrap()
+            .contains("1.1.0")
+    );
     assert!(
         std::fs::read_to_string(f.plugins().join("wat-echo/plugin.toml"))
             .unwrap()
-            .contains("1.1.0")
+            .contains("1.0.0")
     );
 
     // Rollback.
@@ -648,3 +654,4 @@ async fn health_readiness_and_metrics() {
 }
 mod connections;
 mod issue11;
+mod rollout;

@@ -35,6 +35,13 @@ pub enum RegistryEvent {
         /// Plugin name.
         plugin: String,
     },
+    /// One version was removed (the plugin keeps its other versions).
+    VersionRemoved {
+        /// Plugin name.
+        plugin: String,
+        /// The removed version.
+        version: String,
+    },
     /// Routing weights changed.
     WeightsChanged {
         /// Plugin name.
@@ -52,6 +59,22 @@ pub enum RegistryEvent {
         to: String,
         /// Why.
         reason: String,
+    },
+    /// The newest version of a plugin failed to load; an older version serves instead.
+    Degraded {
+        /// Plugin name.
+        plugin: String,
+        /// The version that failed.
+        failed: String,
+        /// The version that serves.
+        serving: String,
+        /// Why the newest failed.
+        reason: String,
+    },
+    /// The rollout rules changed.
+    RoutingChanged {
+        /// Plugin name.
+        plugin: String,
     },
     /// A version's circuit breaker changed state.
     Breaker {

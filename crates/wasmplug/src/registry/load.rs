@@ -3,41 +3,20 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
 use std::sync::{Arc, Mutex};
 
 use super::Registry;
 use super::disk::{Verdict, digest};
 use super::events::RegistryEvent;
-use super::routing::Route;
+use super::routing::Weighted;
 use super::version::LoadedVersion;
 use crate::contract::{Contract, gate};
 use crate::error::{Error, Result};
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::Manifest;
 use crate::plugin::{Plugin, PluginBuilder};
 
 impl Registry {
-    /// Loads every `<dir>/<name>/plugin.toml`. Failures are reported per plugin (and as
-    /// events); the others load.
-    ///
-    /// # Errors
-    /// Only if `dir` cannot be read.
-    pub fn load_dir(&self, dir: &Path) -> Result<Vec<(PathBuf, Result<String>)>> {
-        let mut manifests: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join(MANIFEST_FILE))
-            .filter(|p| p.is_file())
-            .collect();
-        manifests.sort();
-        Ok(manifests
-            .into_iter()
-            .map(|m| {
-                let r = self.load(&m).map(|v| v.to_string());
-                (m, r)
-            })
-            .collect())
-    }
-
     /// Validates the plugin described by `manifest` completely and, if it passes, makes it
     /// the serving version of its name (weight 100; other versions get 0 and the newest of
     /// them is kept for rollback).
@@ -49,6 +28,12 @@ impl Registry {
     /// # Errors
     /// Any load error, or [`Error::CapabilityEscalation`]. The running version is kept.
     pub fn load(&self, manifest: &Path) -> Result<semver::Version> {
+        self.load_with(manifest, true)
+    }
+
+    /// [`Registry::load`]; `prune` drops versions beyond `keep_previous` (start-up loads
+    /// several versions first and prunes once their routing is restored).
+    pub(super) fn load_with(&self, manifest: &Path, prune: bool) -> Result<semver::Version> {
         // One spelling per file, so the watcher (which sees absolute paths) finds it again.
         let canonical = manifest.canonicalize();
         let manifest = canonical.as_deref().unwrap_or(manifest);
@@ -56,7 +41,7 @@ impl Registry {
         // result instead of compiling the same files again.
         let lock = self.inner.loading.lock_for(manifest);
         let _serial = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let result = self.try_load(manifest);
+        let result = self.try_load(manifest, prune);
         if let Err((e, digest)) = &result {
             if let Some(digest) = digest {
                 self.inner
@@ -67,6 +52,7 @@ impl Registry {
                 .map(|m| m.name.to_string())
                 .unwrap_or_else(|_| folder_name(manifest));
             crate::metrics::reload(&plugin, false);
+            self.note_degraded(&plugin, manifest, e);
             self.inner.events.emit(RegistryEvent::Rejected {
                 plugin,
                 class: e.class().to_string(),
@@ -78,7 +64,11 @@ impl Registry {
 
     /// [`Registry::load`] without the reporting; a failure carries the files' digest when
     /// it could be computed.
-    fn try_load(&self, path: &Path) -> Result<semver::Version, (Error, Option<String>)> {
+    fn try_load(
+        &self,
+        path: &Path,
+        prune: bool,
+    ) -> Result<semver::Version, (Error, Option<String>)> {
         let (digest, manifest) = digest(path).map_err(|e| (e, None))?;
         let fail = |e: Error| (e, Some(digest.clone()));
         let name = manifest.name.to_string();
@@ -86,7 +76,7 @@ impl Registry {
             self.inner
                 .verdicts
                 .record(path, digest.clone(), Verdict::Loaded);
-            return Ok(self.promote(&name, &version));
+            return self.promote(&name, &version).map_err(fail);
         }
         let mut builder = PluginBuilder::new()
             .host(self.inner.config.host.clone())
@@ -114,8 +104,11 @@ impl Registry {
             Some(path.to_path_buf()),
             digest.clone(),
         ));
-        self.inner.verdicts.record(path, digest, Verdict::Loaded);
-        Ok(self.install(loaded))
+        let version = self.install(loaded, prune).map_err(fail)?;
+        self.inner
+            .verdicts
+            .record(path, digest.clone(), Verdict::Loaded);
+        Ok(version)
     }
 
     /// The version of `name` loaded from files with `digest`, if any.
@@ -147,17 +140,25 @@ impl Registry {
     }
 
     /// Adds an already loaded plugin (no manifest, so no hot reload) as the serving version.
-    pub fn insert(&self, plugin: Plugin) -> semver::Version {
+    ///
+    /// # Errors
+    /// The routing state could not be persisted ([`RegistryConfig::state_dir`]).
+    ///
+    /// [`RegistryConfig::state_dir`]: crate::RegistryConfig::state_dir
+    pub fn insert(&self, plugin: Plugin) -> Result<semver::Version> {
         let digest = plugin.compiled().sha256().to_string();
         let breaker = self.inner.config.breaker.clone();
-        self.install(Arc::new(LoadedVersion::new(plugin, breaker, None, digest)))
+        self.install(
+            Arc::new(LoadedVersion::new(plugin, breaker, None, digest)),
+            true,
+        )
     }
 
-    fn install(&self, loaded: Arc<LoadedVersion>) -> semver::Version {
+    fn install(&self, loaded: Arc<LoadedVersion>, prune: bool) -> Result<semver::Version> {
         let name = loaded.plugin.meta().name.to_string();
         let version = loaded.version.clone();
         let sha256 = loaded.plugin.compiled().sha256().to_string();
-        self.update(|table| {
+        self.update(&name, |table| {
             let entry = table.plugins.entry(name.clone()).or_default();
             if let Some(previous) = entry.primary().map(|r| r.version.version.clone())
                 && previous != version
@@ -165,13 +166,16 @@ impl Registry {
                 entry.rollback_to = Some(previous);
             }
             entry.routes.retain(|r| r.version.version != version);
-            entry.routes.push(Route {
+            entry.routes.push(Weighted {
                 version: loaded,
                 weight: 100,
             });
             entry.serve_only(&version);
-            entry.prune(self.inner.config.keep_previous);
-        });
+            if prune {
+                entry.prune(self.inner.config.keep_previous);
+            }
+        })?;
+        self.clear_degraded(&name, &version);
         self.inner
             .unloaded
             .lock()
@@ -183,13 +187,13 @@ impl Registry {
             version: version.to_string(),
             sha256,
         });
-        version
+        Ok(version)
     }
 
     /// Makes the held `version` of `name` the serving one (a deploy of files identical to
     /// it). Nothing happens when it serves already.
-    fn promote(&self, name: &str, version: &semver::Version) -> semver::Version {
-        let promoted = self.update(|table| {
+    fn promote(&self, name: &str, version: &semver::Version) -> Result<semver::Version> {
+        let promoted = self.update(name, |table| {
             let entry = table.plugins.get_mut(name)?;
             if entry.route(version)?.weight > 0 {
                 return None;
@@ -202,7 +206,7 @@ impl Registry {
             let route = entry.route(version)?;
             route.version.reset_window();
             Some(route.version.plugin.compiled().sha256().to_string())
-        });
+        })?;
         if let Some(sha256) = promoted {
             crate::metrics::reload(name, true);
             self.inner.events.emit(RegistryEvent::Loaded {
@@ -211,7 +215,7 @@ impl Registry {
                 sha256,
             });
         }
-        version.clone()
+        Ok(version.clone())
     }
 
     /// Reloads plugin `name` from the manifest of its current version.
@@ -238,7 +242,7 @@ impl Registry {
     /// [`Error::PluginNotFound`].
     pub fn unload(&self, name: &str) -> Result<()> {
         let entry = self
-            .update(|table| table.plugins.remove(name))
+            .update(name, |table| table.plugins.remove(name))?
             .ok_or_else(|| Error::PluginNotFound {
                 name: name.to_string(),
             })?;
@@ -270,16 +274,94 @@ impl Registry {
         Ok(())
     }
 
-    /// The name of the plugin loaded from `manifest`, if any.
-    pub(crate) fn name_for_manifest(&self, manifest: &Path) -> Option<String> {
+    /// Takes version `version` of `name` out of the registry (the whole plugin when it is
+    /// the only version); returns the manifest it was loaded from.
+    pub(super) fn forget_version(
+        &self,
+        name: &str,
+        version: &semver::Version,
+    ) -> Result<Option<PathBuf>> {
+        let removed = self.update(name, |table| {
+            let entry = table
+                .plugins
+                .get_mut(name)
+                .ok_or_else(|| Error::PluginNotFound {
+                    name: name.to_string(),
+                })?;
+            let index = entry
+                .routes
+                .iter()
+                .position(|r| &r.version.version == version)
+                .ok_or_else(|| Error::VersionNotFound {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    loaded: entry.versions(),
+                })?;
+            if entry.routes.len() == 1 {
+                let route = entry.routes.remove(index);
+                table.plugins.remove(name);
+                return Ok((route, true));
+            }
+            let refused = |why: &str| Error::InvalidRouting {
+                plugin: name.to_string(),
+                reason: format!("version {version} {why}; move it away first"),
+            };
+            if entry.routes[index].weight > 0 {
+                return Err(refused("has traffic"));
+            }
+            let versions: Vec<&semver::Version> =
+                entry.routes.iter().map(|r| &r.version.version).collect();
+            if entry
+                .rules
+                .as_deref()
+                .is_some_and(|rules| rules.targets(&versions).contains(&version))
+            {
+                return Err(refused("is the target of a rollout rule"));
+            }
+            if entry.rollback_to.as_ref() == Some(version) {
+                entry.rollback_to = None;
+            }
+            Ok((entry.routes.remove(index), false))
+        })??;
+        let (route, whole) = removed;
+        if whole {
+            self.inner.events.emit(RegistryEvent::Unloaded {
+                plugin: name.to_string(),
+            });
+        } else {
+            self.inner.events.emit(RegistryEvent::VersionRemoved {
+                plugin: name.to_string(),
+                version: version.to_string(),
+            });
+        }
+        Ok(route.version.manifest.clone())
+    }
+
+    /// The plugin and version loaded from `manifest`, if any.
+    pub(crate) fn version_for_manifest(
+        &self,
+        manifest: &Path,
+    ) -> Option<(String, semver::Version)> {
         let table = self.inner.table.load();
         table.plugins.iter().find_map(|(name, entry)| {
             entry
                 .routes
                 .iter()
-                .any(|r| r.version.manifest.as_deref() == Some(manifest))
-                .then(|| name.clone())
+                .find(|r| r.version.manifest.as_deref() == Some(manifest))
+                .map(|r| (name.clone(), r.version.version.clone()))
         })
+    }
+
+    /// The manifests of loaded versions that live under `folder`.
+    pub(crate) fn manifests_under(&self, folder: &Path) -> Vec<PathBuf> {
+        let table = self.inner.table.load();
+        table
+            .plugins
+            .values()
+            .flat_map(|e| e.routes.iter())
+            .filter_map(|r| r.version.manifest.clone())
+            .filter(|m| m.starts_with(folder))
+            .collect()
     }
 }
 

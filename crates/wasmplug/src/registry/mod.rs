@@ -10,16 +10,23 @@
 //! candidate leaves the running version in place and is reported as a
 //! [`RegistryEvent::Rejected`].
 
+mod degraded;
+mod deploy;
 mod disk;
 mod events;
 mod load;
+mod load_dir;
+mod persist;
 mod rollout;
 mod routing;
+mod rules;
+mod store;
 mod version;
 mod watch;
 
 pub use events::RegistryEvent;
-pub use routing::CallOptions;
+pub use routing::{CallOptions, Route};
+pub use rules::{Bucket, DefaultRoute, Equals, RoutingRules, Rule, bucket_of};
 pub use version::CanaryConfig;
 pub use watch::Watcher;
 
@@ -41,6 +48,7 @@ use crate::trust::TrustPolicy;
 use disk::Verdicts;
 use events::Events;
 use load::LoadLocks;
+use persist::{RoutingState, StateDir};
 use routing::Table;
 use version::LoadedVersion;
 
@@ -63,6 +71,14 @@ pub struct RegistryConfig {
     pub keep_previous: usize,
     /// Host functions, kv store and HTTP client offered to every plugin.
     pub host: HostConfig,
+    /// Where routing changes (weights, rules, rollback target, unloads) are persisted so
+    /// that a restart serves the same routing (`<state_dir>/routing/<name>.json`). By
+    /// default `None`: not persisted.
+    pub state_dir: Option<PathBuf>,
+    /// Rollout rules by plugin name (`[routing.<name>]` in `wasmplug.toml`), applied by
+    /// [`Registry::load_dir`]. Rules changed through the registry since are kept across
+    /// restarts until this configuration changes.
+    pub routing: std::collections::BTreeMap<String, RoutingRules>,
     /// Signatures every candidate must carry (docs/trust.md). By default off.
     pub trust: TrustPolicy,
     /// Accept candidates whose contract breaks the running version's (docs/contract.md:
@@ -80,6 +96,8 @@ impl Default for RegistryConfig {
             debounce: Duration::from_millis(50),
             keep_previous: 1,
             host: HostConfig::default(),
+            state_dir: None,
+            routing: std::collections::BTreeMap::new(),
             trust: TrustPolicy::default(),
             allow_breaking: false,
         }
@@ -91,6 +109,8 @@ impl Default for RegistryConfig {
 pub struct RoutedOutput {
     /// The version that served the call.
     pub version: semver::Version,
+    /// Which part of the routing chose it.
+    pub route: Route,
     /// The call's output.
     pub output: CallOutput,
 }
@@ -106,6 +126,19 @@ pub struct PluginStatus {
     pub current: Option<String>,
     /// Where a rollback would send the traffic now (see [`Registry::rollback`]).
     pub rollback_to: Option<String>,
+    /// Set when the plugin's newest version failed to load and an older one serves.
+    pub degraded: Option<Degraded>,
+}
+
+/// A plugin whose newest version failed to load while an older one serves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Degraded {
+    /// The version that failed.
+    pub failed: String,
+    /// Error class of the failure.
+    pub class: String,
+    /// Why it failed.
+    pub reason: String,
 }
 
 /// A snapshot of one loaded version.
@@ -148,6 +181,10 @@ struct Inner {
     unloaded: Mutex<HashMap<String, Contract>>,
     /// Serialises loads of the same manifest.
     loading: LoadLocks,
+    /// Persisted routing states, if configured.
+    state: Option<StateDir>,
+    /// Plugins whose newest version failed while an older one serves.
+    degraded: Mutex<HashMap<String, Degraded>>,
 }
 
 impl Default for Registry {
@@ -159,8 +196,10 @@ impl Default for Registry {
 impl Registry {
     /// An empty registry.
     pub fn new(config: RegistryConfig) -> Registry {
+        let state = config.state_dir.as_deref().map(StateDir::new);
         Registry {
             inner: Arc::new(Inner {
+                state,
                 config,
                 table: ArcSwap::from_pointee(Table::default()),
                 write: Mutex::new(()),
@@ -168,6 +207,7 @@ impl Registry {
                 verdicts: Verdicts::default(),
                 unloaded: Mutex::default(),
                 loading: LoadLocks::default(),
+                degraded: Mutex::default(),
             }),
         }
     }
@@ -177,13 +217,24 @@ impl Registry {
         self.inner.events.subscribe()
     }
 
-    /// Applies `change` to a copy of the table and swaps it in.
-    fn update<R>(&self, change: impl FnOnce(&mut Table) -> R) -> R {
+    /// Applies `change` (to plugin `name`) to a copy of the table, persists the plugin's
+    /// routing state when a state directory is configured, and only then swaps the table in.
+    ///
+    /// # Errors
+    /// The state could not be written; nothing changed then.
+    fn update<R>(&self, name: &str, change: impl FnOnce(&mut Table) -> R) -> Result<R> {
         let _guard = self.inner.write.lock().unwrap_or_else(|p| p.into_inner());
         let mut table = Table::clone(&self.inner.table.load());
         let r = change(&mut table);
+        if let Some(state) = &self.inner.state {
+            let configured = self.inner.config.routing.get(name);
+            match table.plugins.get(name) {
+                Some(entry) => state.write(name, &RoutingState::of(entry, configured))?,
+                None => state.remove(name)?,
+            }
+        }
         self.inner.table.store(Arc::new(table));
-        r
+        Ok(r)
     }
 
     fn primary(&self, name: &str) -> Option<Arc<LoadedVersion>> {
@@ -207,10 +258,10 @@ impl Registry {
         input: &[u8],
         opts: &CallOptions,
     ) -> Result<RoutedOutput> {
-        let version = {
+        let (version, route) = {
             let table = self.inner.table.load();
             let selected = match table.plugins.get(name) {
-                Some(entry) => entry.select(name, opts).cloned(),
+                Some(entry) => entry.select(name, opts).map(|(v, r)| (v.clone(), r)),
                 None => Err(Error::PluginNotFound {
                     name: name.to_string(),
                 }),
@@ -273,6 +324,7 @@ impl Registry {
         }
         result.map(|output| RoutedOutput {
             version: version.version.clone(),
+            route,
             output,
         })
     }
@@ -297,6 +349,12 @@ impl Registry {
     /// A snapshot of every plugin and version.
     pub fn plugins(&self) -> Vec<PluginStatus> {
         let table = self.inner.table.load();
+        let degraded = self
+            .inner
+            .degraded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         table
             .plugins
             .iter()
@@ -307,6 +365,7 @@ impl Registry {
                     .filter(|r| r.weight > 0)
                     .map(|r| r.version.version.to_string()),
                 rollback_to: entry.rollback_to.as_ref().map(|v| v.to_string()),
+                degraded: degraded.get(name).cloned(),
                 versions: entry
                     .routes
                     .iter()

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::Registry;
 use super::events::RegistryEvent;
 use super::routing::Entry;
+use super::rules::{DefaultRoute, RoutingRules};
 use super::version::LoadedVersion;
 use crate::error::{Error, Result};
 
@@ -21,7 +22,7 @@ impl Registry {
     /// # Errors
     /// [`Error::PluginNotFound`] or [`Error::VersionNotFound`]; nothing changes then.
     pub fn set_weights(&self, name: &str, weights: &[(semver::Version, u32)]) -> Result<()> {
-        let result = self.update(|table| {
+        let result = self.update(name, |table| {
             let entry = table.plugins.get_mut(name).ok_or_else(|| not_found(name))?;
             for (version, _) in weights {
                 if entry.route(version).is_none() {
@@ -43,12 +44,59 @@ impl Registry {
                 .iter()
                 .map(|r| (r.version.version.to_string(), r.weight))
                 .collect())
-        })?;
+        })??;
         self.inner.events.emit(RegistryEvent::WeightsChanged {
             plugin: name.to_string(),
             weights: result,
         });
         Ok(())
+    }
+
+    /// Replaces the rollout rules of plugin `name` (see [`RoutingRules`]); `None` removes
+    /// them, leaving the weights. A default of weights replaces the weights.
+    ///
+    /// # Errors
+    /// [`Error::PluginNotFound`], or [`Error::InvalidRouting`] when a rule is malformed or
+    /// has no loaded target; nothing changes then.
+    pub fn set_rules(&self, name: &str, rules: Option<RoutingRules>) -> Result<()> {
+        self.update(name, |table| {
+            let entry = table.plugins.get_mut(name).ok_or_else(|| not_found(name))?;
+            if let Some(rules) = &rules {
+                let versions: Vec<&semver::Version> =
+                    entry.routes.iter().map(|r| &r.version.version).collect();
+                rules
+                    .validate(&versions)
+                    .map_err(|reason| Error::InvalidRouting {
+                        plugin: name.to_string(),
+                        reason,
+                    })?;
+                if let Some(DefaultRoute::Weights(weights)) = &rules.default {
+                    for r in &mut entry.routes {
+                        r.weight = weights.get(&r.version.version).copied().unwrap_or(0);
+                        r.version.reset_window();
+                    }
+                }
+            }
+            entry.rules = rules.map(Arc::new);
+            Ok(())
+        })??;
+        self.inner.events.emit(RegistryEvent::RoutingChanged {
+            plugin: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// The rollout rules of plugin `name`, if it has any.
+    pub fn rules(&self, name: &str) -> Option<RoutingRules> {
+        let table = self.inner.table.load();
+        table.plugins.get(name)?.rules.as_deref().cloned()
+    }
+
+    /// Whether calls of plugin `name` are routed by rules (so callers should fill
+    /// [`crate::CallOptions`]' headers, query and labels).
+    pub fn has_rules(&self, name: &str) -> bool {
+        let table = self.inner.table.load();
+        table.plugins.get(name).is_some_and(|e| e.rules.is_some())
     }
 
     /// Sends all traffic to the version that served before the latest deploy (or the
@@ -58,7 +106,7 @@ impl Registry {
     /// [`Error::PluginNotFound`], or [`Error::NoPreviousVersion`] when the plugin has no
     /// earlier version loaded.
     pub fn rollback(&self, name: &str) -> Result<semver::Version> {
-        let (from, to) = self.update(|table| {
+        let (from, to) = self.update(name, |table| {
             let entry = table.plugins.get_mut(name).ok_or_else(|| not_found(name))?;
             let target = entry
                 .rollback_to
@@ -74,7 +122,7 @@ impl Registry {
                 entry.serve_only(&target);
             }
             Ok::<_, Error>((from, target))
-        })?;
+        })??;
         if let Some(from) = from {
             self.inner.events.emit(RegistryEvent::RolledBack {
                 plugin: name.to_string(),
@@ -98,7 +146,7 @@ impl Registry {
                 .min(failing.calls.load(std::sync::atomic::Ordering::Relaxed) as usize),
             self.inner.config.canary.max_error_rate * 100.0
         );
-        let moved = self.update(|table| {
+        let moved = self.update(name, |table| {
             let entry = table.plugins.get_mut(name)?;
             let index = entry
                 .routes
@@ -127,6 +175,10 @@ impl Registry {
             entry.rollback_to = Some(failing.version.clone());
             let to = entry.primary()?.version.version.to_string();
             Some(to)
+        });
+        let moved = moved.unwrap_or_else(|e| {
+            tracing::warn!(plugin = name, "automatic rollback not applied: {e}");
+            None
         });
         if let Some(to) = moved {
             failing.reset_window();

@@ -4,15 +4,18 @@
 //! - Only events that change content count (create, data written, close after writing,
 //!   rename, remove). Opening or reading a file, including the registry's own reads while it
 //!   validates a candidate, is not a change: an idle directory causes no work at all.
-//! - Events are debounced per plugin folder; then the folder waits until its files stop
+//! - Events are debounced per plugin folder, remembering which versions changed: the plain
+//!   layout's files (`<name>/plugin.toml` and its module) or a version's own folder
+//!   (`<name>/<version>/`); only those are synced. A version waits until its files stop
 //!   changing (sizes and modification times, no reads) before its digest is taken once.
+//!   A version whose manifest is gone is removed; a plugin whose folder is gone, unloaded.
 //! - Files already judged are not judged again until they change: a rejected candidate is
 //!   rejected once, an unloaded plugin stays unloaded (see `disk.rs`).
 //! - Validation runs off the watcher thread, one queue per plugin folder: a slow or
 //!   spinning candidate delays only its own folder, and a folder that changes while it is
 //!   validated is synced once more afterwards (changes coalesce, none is lost).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
@@ -70,32 +73,40 @@ impl Watcher {
         std::thread::Builder::new()
             .name("wasmplug-reload".into())
             .spawn(move || {
-                let mut pending: HashMap<PathBuf, Instant> = HashMap::new();
+                let mut pending: HashMap<PathBuf, (Instant, BTreeSet<PathBuf>)> = HashMap::new();
                 loop {
                     if stopped.try_recv().is_ok() {
                         return;
                     }
                     match rx.recv_timeout(debounce / 2) {
                         Ok(Change::Path(path)) => {
-                            if let Some(folder) = plugin_folder(&root, &path) {
-                                pending.insert(folder, Instant::now());
+                            if let Some((folder, changed)) = changed_dir(&root, &path) {
+                                let slot = pending
+                                    .entry(folder)
+                                    .or_insert_with(|| (Instant::now(), BTreeSet::new()));
+                                slot.0 = Instant::now();
+                                slot.1.insert(changed);
                             }
                             continue;
                         }
                         Ok(Change::Rescan) => {
                             for folder in plugin_folders(&root) {
-                                pending.insert(folder, Instant::now());
+                                let slot = pending
+                                    .entry(folder.clone())
+                                    .or_insert_with(|| (Instant::now(), BTreeSet::new()));
+                                slot.0 = Instant::now();
+                                slot.1.insert(folder);
                             }
                             continue;
                         }
                         Err(RecvTimeoutError::Disconnected) => return,
                         Err(RecvTimeoutError::Timeout) => {}
                     }
-                    pending.retain(|folder, t| {
+                    pending.retain(|folder, (t, changed)| {
                         if t.elapsed() < debounce {
                             return true;
                         }
-                        queues.schedule(folder);
+                        queues.schedule(folder, std::mem::take(changed));
                         false
                     });
                 }
@@ -119,11 +130,24 @@ fn changes_content(kind: &EventKind) -> bool {
     }
 }
 
-/// `<root>/<name>` for any path inside a plugin folder.
-fn plugin_folder(root: &Path, path: &Path) -> Option<PathBuf> {
+/// For a changed path inside a plugin folder: the folder, and the directory whose version
+/// changed — the folder itself for the plain layout's files (or when the folder itself was
+/// created or removed: then every version is looked at), `<folder>/<sub>` for anything in
+/// a version's own folder.
+fn changed_dir(root: &Path, path: &Path) -> Option<(PathBuf, PathBuf)> {
     let rel = path.strip_prefix(root).ok()?;
-    let first = rel.components().next()?;
-    Some(root.join(first))
+    let mut components = rel.components();
+    let folder = root.join(components.next()?);
+    let Some(second) = components.next() else {
+        return Some((folder.clone(), folder));
+    };
+    let candidate = folder.join(second);
+    let deeper = components.next().is_some();
+    if deeper || candidate.is_dir() {
+        Some((folder, candidate))
+    } else {
+        Some((folder.clone(), folder))
+    }
 }
 
 fn plugin_folders(root: &Path) -> Vec<PathBuf> {
@@ -135,8 +159,8 @@ fn plugin_folders(root: &Path) -> Vec<PathBuf> {
 /// One validation queue per plugin folder.
 struct Queues {
     registry: Registry,
-    /// Folders being synced, each with whether it changed again meanwhile.
-    busy: Mutex<HashMap<PathBuf, bool>>,
+    /// Folders being synced, each with the directories that changed again meanwhile.
+    busy: Mutex<HashMap<PathBuf, BTreeSet<PathBuf>>>,
 }
 
 impl Queues {
@@ -147,19 +171,19 @@ impl Queues {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, bool>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, BTreeSet<PathBuf>>> {
         self.busy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Syncs `folder` on its own thread, or once more after the sync in progress.
-    fn schedule(self: &Arc<Self>, folder: &Path) {
+    /// Syncs `changed` of `folder` on its own thread, or after the sync in progress.
+    fn schedule(self: &Arc<Self>, folder: &Path, changed: BTreeSet<PathBuf>) {
         {
             let mut busy = self.lock();
             if let Some(again) = busy.get_mut(folder) {
-                *again = true;
+                again.extend(changed);
                 return;
             }
-            busy.insert(folder.to_path_buf(), false);
+            busy.insert(folder.to_path_buf(), BTreeSet::new());
         }
         let (queues, folder) = (Arc::clone(self), folder.to_path_buf());
         let spawned = std::thread::Builder::new()
@@ -167,15 +191,17 @@ impl Queues {
             .spawn({
                 let folder = folder.clone();
                 move || {
+                    let mut changed = changed;
                     loop {
-                        sync_folder(&queues.registry, &folder);
+                        sync_folder(&queues.registry, &folder, &changed);
                         let mut busy = queues.lock();
-                        if busy.get(&folder) == Some(&true) {
-                            busy.insert(folder.clone(), false);
-                            continue;
+                        match busy.get_mut(&folder) {
+                            Some(again) if !again.is_empty() => changed = std::mem::take(again),
+                            _ => {
+                                busy.remove(&folder);
+                                return;
+                            }
                         }
-                        busy.remove(&folder);
-                        return;
                     }
                 }
             });
@@ -186,17 +212,43 @@ impl Queues {
     }
 }
 
-/// Brings the registry in line with one plugin folder.
-fn sync_folder(registry: &Registry, folder: &Path) {
-    let manifest = folder.join(MANIFEST_FILE);
+/// Brings the registry in line with the `changed` directories of plugin folder `folder`.
+fn sync_folder(registry: &Registry, folder: &Path, changed: &BTreeSet<PathBuf>) {
+    let mut dirs: BTreeSet<PathBuf> = changed.clone();
+    if changed.contains(folder) {
+        // The folder itself (or its plain layout) changed: look at every version, on disk
+        // and loaded.
+        dirs.extend(plugin_folders(folder).into_iter().filter(|p| p.is_dir()));
+        dirs.extend(
+            registry
+                .manifests_under(folder)
+                .into_iter()
+                .filter_map(|m| m.parent().map(Path::to_path_buf)),
+        );
+    }
+    for dir in &dirs {
+        sync_version(registry, &dir.join(MANIFEST_FILE));
+    }
+}
+
+/// Loads, or removes, the version whose manifest is `manifest`.
+fn sync_version(registry: &Registry, manifest: &Path) {
     if !manifest.exists() {
-        if let Some(name) = registry.name_for_manifest(&manifest) {
-            let _ = registry.unload(&name);
+        if let Some((name, version)) = registry.version_for_manifest(manifest) {
+            let _ = match registry.forget_version(&name, &version) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    tracing::warn!(manifest = %manifest.display(), "version files removed but the version stays loaded: {e}");
+                    Err(e)
+                }
+            };
         }
-        registry.inner.verdicts.forget(&manifest);
+        registry.inner.verdicts.forget(manifest);
         return;
     }
-    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    let manifest = manifest
+        .canonicalize()
+        .unwrap_or_else(|_| manifest.to_path_buf());
     // Wait until the files stop changing (a writer may still be copying the module).
     let mut last = fingerprint(&manifest);
     for _ in 0..40 {
@@ -210,13 +262,13 @@ fn sync_folder(registry: &Registry, folder: &Path) {
     if let Ok((digest, _)) = digest(&manifest) {
         match registry.inner.verdicts.get(&manifest, &digest) {
             Some(Verdict::Rejected) | Some(Verdict::Unloaded) => {
-                tracing::debug!(folder = %folder.display(), "unchanged since it was judged; skipped");
+                tracing::debug!(manifest = %manifest.display(), "unchanged since it was judged; skipped");
                 return;
             }
             Some(Verdict::Loaded) | None => {}
         }
     }
     if let Err(e) = registry.load(&manifest) {
-        tracing::debug!(folder = %folder.display(), "reload refused: {e}");
+        tracing::debug!(manifest = %manifest.display(), "reload refused: {e}");
     }
 }

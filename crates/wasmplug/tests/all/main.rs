@@ -23,6 +23,7 @@ mod pdk_guests;
 mod pool;
 mod registry;
 mod requirements;
+mod rollout;
 mod trust;
 mod versioned;
 mod wat_plugin;

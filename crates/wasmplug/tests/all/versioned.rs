@@ -112,6 +112,17 @@ impl Spec {
         self.write_bytes(dir, &self.wasm())
     }
 
+    /// Writes the plugin side by side with its other versions, into
+    /// `<dir>/<name>/<version>/`, and returns the manifest path.
+    pub fn write_version(&self, dir: &Path) -> PathBuf {
+        let folder = dir.join(self.name).join(&self.version);
+        std::fs::create_dir_all(&folder).unwrap();
+        atomic_write(&folder.join("plugin.wasm"), &self.wasm());
+        let manifest = folder.join("plugin.toml");
+        atomic_write(&manifest, self.manifest().as_bytes());
+        manifest
+    }
+
     /// Like [`Spec::write`] with arbitrary module bytes.
     pub fn write_bytes(&self, dir: &Path, wasm: &[u8]) -> PathBuf {
         let folder = dir.join(self.name);
