@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
 # workspace's tests (which build the wasm guests), and one run of each host example in
-# examples/host. Installs the wasm32-wasip1 target if needed. Ends with one summary line:
+# examples/host. Installs the wasm32-wasip1 target and the reference
+# wasmsign2 CLI (target/tools) if needed. Ends with one summary line:
 # "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,9 @@ step "cargo test (guest workspaces, native)"
 for ws in examples/plugins tests/guests/rust; do
     cargo test --locked --quiet --manifest-path "$ws/Cargo.toml" --target-dir target/guests 2>&1 | tee -a "$LOG"
 done
+
+step "reference wasmsign2 CLI (signature interop tests; installed once into target/tools)"
+bash scripts/install-wasmsign2.sh >/dev/null
 
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"

@@ -412,6 +412,59 @@ pub enum Error {
         /// The deadline.
         limit: Duration,
     },
+
+    /// The trust policy refused the module (docs/trust.md): unsigned, signed by an unknown
+    /// key or by a key that may not publish this name, or modified after signing.
+    #[error("plugin `{plugin}` {version} refused by the trust policy: {reason}")]
+    Untrusted {
+        /// Plugin name (from the manifest or the module's metadata; `?` if unreadable).
+        plugin: String,
+        /// Plugin version (`?` if unreadable).
+        version: String,
+        /// Why.
+        reason: crate::trust::UntrustedReason,
+    },
+
+    /// A signing or public key file is not a usable Ed25519 key.
+    #[error("key `{}` is unusable: {reason}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A trust policy is invalid (bad plugin-name glob, duplicate publisher, ...).
+    #[error("invalid trust policy: {reason}")]
+    TrustPolicy {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The plugin requires a version of the plugin API or of an application host module
+    /// that this host does not provide (`[requires]`, docs/abi.md).
+    #[error("plugin `{plugin}` requires {requirement} `{range}` but {}; upgrade the host or build the plugin against what it provides", match provided { Some(v) => format!("this host provides {v}"), None => "this host does not declare it".to_string() })]
+    RequirementNotMet {
+        /// Plugin name.
+        plugin: String,
+        /// What is required: `the plugin API (wasmplug)` or `host module `shop``.
+        requirement: String,
+        /// The required version range, e.g. `^9`.
+        range: semver::VersionReq,
+        /// The version the host provides, if it declares one (kept as text so that `Error`
+        /// stays small).
+        provided: Option<String>,
+    },
+
+    /// A new version breaks the contract of the running one (docs/contract.md) and the
+    /// registry does not allow breaking changes.
+    #[error("new version of `{plugin}` breaks the contract of the running one: {}; refused (allow breaking changes in the registry config to accept)", changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    BreakingContract {
+        /// Plugin name.
+        plugin: String,
+        /// The breaking changes.
+        changes: Vec<crate::contract::Change>,
+    },
 }
 
 /// The class of a trap.
@@ -540,6 +593,11 @@ impl Error {
             Error::NoPreviousVersion { .. } => "no_previous_version",
             Error::LoadTimeout { .. } => "load_timeout",
             Error::InvalidRouting { .. } => "invalid_routing",
+            Error::Untrusted { .. } => "untrusted",
+            Error::Key { .. } => "key",
+            Error::TrustPolicy { .. } => "trust_policy",
+            Error::RequirementNotMet { .. } => "requirement_not_met",
+            Error::BreakingContract { .. } => "breaking_contract",
         }
     }
 
@@ -565,6 +623,11 @@ impl Error {
                 | Error::Engine { .. }
                 | Error::NotAFile { .. }
                 | Error::LoadTimeout { .. }
+                | Error::Untrusted { .. }
+                | Error::Key { .. }
+                | Error::TrustPolicy { .. }
+                | Error::RequirementNotMet { .. }
+                | Error::BreakingContract { .. }
         )
     }
 

@@ -50,6 +50,7 @@ mod breaker;
 mod cache;
 mod capability;
 mod clock;
+pub mod contract;
 pub mod dirs;
 mod engine;
 mod epoch;
@@ -64,13 +65,16 @@ mod name;
 mod plugin;
 mod policy;
 mod registry;
+mod requirements;
 mod toml_error;
+pub mod trust;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
+pub use contract::Contract;
 pub use engine::{
     DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, HOST_STACK_HEADROOM, PoolingConfig,
 };
@@ -90,5 +94,7 @@ pub use registry::{
     RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,
     bucket_of,
 };
+pub use requirements::{PLUGIN_API_VERSION, Requirements};
 pub use toml_error::toml_error_message;
+pub use trust::TrustPolicy;
 pub use units::{ByteSize, parse_duration};

@@ -27,6 +27,11 @@
 //! [breaker]                      # see `BreakerConfig` (used by the registry)
 //! failure_threshold = 5
 //! reset_timeout = "10s"
+//!
+//! [requires]                     # see `Requirements`; checked when loading
+//! wasmplug = "^0.2"              # the plugin API version
+//! [requires.host]
+//! shop = "^1"                    # an application host module's declared version
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -43,6 +48,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::name::PluginName;
 use crate::policy::InstancePolicy;
+use crate::requirements::Requirements;
 
 /// File name of a manifest inside a plugin folder.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -82,6 +88,9 @@ pub struct Manifest {
     /// Circuit-breaker thresholds for this plugin (the registry's defaults otherwise).
     #[serde(default)]
     pub breaker: Option<BreakerConfig>,
+    /// What the plugin requires of its host (the plugin API and host-module versions).
+    #[serde(default)]
+    pub requires: Requirements,
 }
 
 impl Manifest {

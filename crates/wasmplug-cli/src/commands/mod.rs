@@ -2,12 +2,19 @@
 
 mod bench;
 mod bench_http;
+mod contract;
+mod diff;
 mod input;
 mod inspect;
+mod keygen;
+mod module_file;
 mod progress;
 mod run;
 mod sandbox;
 mod serve;
+mod sign;
+mod trust_args;
+mod verify;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -22,6 +29,16 @@ pub enum Command {
     BenchHttp(bench_http::BenchHttp),
     /// Serve a directory of plugins over HTTP (the gateway; see docs/gateway.md).
     Serve(serve::Serve),
+    /// Generate an Ed25519 key pair for signing plugins (NAME.key, NAME.pub).
+    Keygen(keygen::Keygen),
+    /// Sign a module (or the module of a plugin.toml) with a secret key.
+    Sign(sign::Sign),
+    /// Verify a module's signature against public keys.
+    Verify(verify::Verify),
+    /// Print a plugin's contract as stable JSON (docs/contract.md).
+    Contract(contract::ContractCmd),
+    /// Compare two contracts: exit 0 if compatible, 1 if breaking.
+    Diff(diff::DiffCmd),
 }
 
 impl Command {
@@ -33,6 +50,11 @@ impl Command {
             Command::Bench(c) => c.execute(),
             Command::BenchHttp(c) => c.execute(),
             Command::Serve(c) => c.execute(),
+            Command::Keygen(c) => c.execute(),
+            Command::Sign(c) => c.execute(),
+            Command::Verify(c) => c.execute(),
+            Command::Contract(c) => c.execute(),
+            Command::Diff(c) => c.execute(),
         }
     }
 }

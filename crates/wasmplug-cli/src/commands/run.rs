@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::input::InputArgs;
 use super::progress::with_spinner;
 use super::sandbox::SandboxArgs;
+use super::trust_args::TrustArgs;
 use crate::exit;
 
 /// Call a plugin function and print its output bytes to stdout.
@@ -26,15 +27,22 @@ pub struct Run {
     input: InputArgs,
     #[command(flatten)]
     sandbox: SandboxArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
 }
 
 impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
+        let trust = self.trust.policy()?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || {
             self.sandbox
                 .builder(&self.plugin)
+                .map(|b| match trust {
+                    Some(policy) => b.trust(policy),
+                    None => b,
+                })
                 .and_then(|b| b.load(&self.plugin))
         })
         .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))

@@ -22,6 +22,9 @@ pub struct PluginMeta {
     /// Author (empty if not given).
     #[serde(default)]
     pub author: String,
+    /// What the plugin requires of its host (optional; docs/abi.md, `wasmplug.meta`).
+    #[serde(default, skip_serializing_if = "crate::Requirements::is_empty")]
+    pub requires: crate::Requirements,
 }
 
 mod version_string {

@@ -19,6 +19,8 @@ use crate::host::HostState;
 use crate::host_fn::{HostConfig, Services};
 use crate::limits::Limits;
 use crate::policy::InstancePolicy;
+use crate::requirements::Requirements;
+use crate::trust::{Signer, TrustPolicy};
 
 /// Where a plugin was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,8 @@ struct Inner {
     preinit_source: Option<Arc<[u8]>>,
     /// The application's host functions, to link a snapshot like the module.
     host_functions: crate::host_fn::HostFunctions,
+    requirements: Requirements,
+    signer: Option<Signer>,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -87,6 +91,10 @@ pub(crate) struct CompileRequest {
     pub expect: Option<(String, semver::Version)>,
     /// Host functions, kv store and HTTP client of the application.
     pub host: HostConfig,
+    /// Which signatures are accepted (checked before anything else is read).
+    pub trust: TrustPolicy,
+    /// Requirements from the manifest (joined with those of `wasmplug.meta`).
+    pub requires: Requirements,
 }
 
 impl CompiledPlugin {
@@ -102,6 +110,12 @@ impl CompiledPlugin {
         let bytes = crate::abi::to_binary(bytes)?;
         let bytes = &bytes[..];
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let signer = crate::trust::verify_before_parse(
+            &req.trust,
+            bytes,
+            req.expect.as_ref(),
+            &hex::encode(sha256),
+        )?;
         // A cached module was compiled, and so fully validated, by wasmtime before: skip
         // validating its function bodies again (most of the parse time).
         let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
@@ -115,6 +129,8 @@ impl CompiledPlugin {
                 )));
             }
         }
+        let requirements = req.requires.merged(&interface.meta.requires);
+        requirements.check(interface.meta.name.as_str(), &req.host.functions)?;
         let started = std::time::Instant::now();
         let (module, cache) =
             req.engine
@@ -190,6 +206,8 @@ impl CompiledPlugin {
                 preinitialized: false,
                 preinit_source,
                 host_functions: req.host.functions.clone(),
+                requirements,
+                signer,
             }),
         })
     }
@@ -256,6 +274,16 @@ impl CompiledPlugin {
     /// Lowercase hex sha256 of the (binary) module.
     pub fn sha256(&self) -> &str {
         &self.inner.sha256
+    }
+
+    /// What the plugin requires of its host (manifest and `wasmplug.meta` joined).
+    pub fn requirements(&self) -> &Requirements {
+        &self.inner.requirements
+    }
+
+    /// The trusted publisher whose signature was accepted, when a trust policy checked one.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.inner.signer.as_ref()
     }
 
     pub(crate) fn engine(&self) -> &Engine {

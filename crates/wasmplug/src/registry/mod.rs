@@ -4,8 +4,9 @@
 //! Calls go through [`Registry::call`] by plugin name. The routing table is immutable and
 //! swapped atomically (`arc-swap`) on every change, so a call that started on version A
 //! finishes on A even if B becomes active meanwhile, and A's instances are freed when its
-//! last call ends. A candidate is validated completely (manifest, pin, size, compile, ABI,
-//! capability escalation, instantiate + `init`) before it serves anything; a failed
+//! last call ends. A candidate is validated completely (manifest, pin, size, trust policy,
+//! requirements, compile, ABI, contract diff against the running version, instantiate +
+//! `init`) before it serves anything; a failed
 //! candidate leaves the running version in place and is reported as a
 //! [`RegistryEvent::Rejected`].
 
@@ -39,10 +40,11 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::breaker::{BreakerConfig, BreakerState, Permit};
-use crate::capability::Capabilities;
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::host_fn::HostConfig;
 use crate::plugin::{CallOutput, Plugin};
+use crate::trust::TrustPolicy;
 use disk::Verdicts;
 use events::Events;
 use load::LoadLocks;
@@ -77,6 +79,11 @@ pub struct RegistryConfig {
     /// [`Registry::load_dir`]. Rules changed through the registry since are kept across
     /// restarts until this configuration changes.
     pub routing: std::collections::BTreeMap<String, RoutingRules>,
+    /// Signatures every candidate must carry (docs/trust.md). By default off.
+    pub trust: TrustPolicy,
+    /// Accept candidates whose contract breaks the running version's (docs/contract.md:
+    /// removed functions, changed imports or ABI, capability escalations). By default `false`.
+    pub allow_breaking: bool,
 }
 
 impl Default for RegistryConfig {
@@ -91,6 +98,8 @@ impl Default for RegistryConfig {
             host: HostConfig::default(),
             state_dir: None,
             routing: std::collections::BTreeMap::new(),
+            trust: TrustPolicy::default(),
+            allow_breaking: false,
         }
     }
 }
@@ -167,8 +176,9 @@ struct Inner {
     events: Events,
     /// The last verdict on the files of each manifest (for the watcher).
     verdicts: Verdicts,
-    /// Capabilities of the last serving version of each unloaded plugin.
-    unloaded: Mutex<HashMap<String, Capabilities>>,
+    /// Contract of the last serving version of each unloaded plugin (its grants stay the
+    /// baseline of the next load).
+    unloaded: Mutex<HashMap<String, Contract>>,
     /// Serialises loads of the same manifest.
     loading: LoadLocks,
     /// Persisted routing states, if configured.

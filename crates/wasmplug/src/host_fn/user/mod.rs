@@ -4,6 +4,7 @@ mod typed;
 
 pub use typed::{HostArg, HostReturn, IntoAsyncHostFn, IntoHostFn, Json, WasmType};
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -115,6 +116,8 @@ struct Def {
 #[derive(Clone, Default)]
 pub struct HostFunctions {
     defs: Vec<Arc<Def>>,
+    /// Declared versions of the application's modules (`[requires.host]` checks them).
+    versions: BTreeMap<String, semver::Version>,
 }
 
 impl fmt::Debug for HostFunctions {
@@ -210,6 +213,29 @@ impl HostFunctions {
         self.defs
             .iter()
             .find(|d| d.module == module && d.name == name)
+    }
+
+    /// Declares the version of application module `module`, which plugins may require
+    /// (`[requires.host] shop = "^1"`, see [`crate::Requirements`]). Declaring it again
+    /// replaces the version.
+    ///
+    /// # Errors
+    /// [`Error::HostFunctionDefinition`] for a reserved or empty module name.
+    pub fn module_version(&mut self, module: &str, version: semver::Version) -> Result<&mut Self> {
+        if module.is_empty() || module == HOST_MODULE || module.starts_with("wasi") {
+            return Err(Error::HostFunctionDefinition {
+                reason: format!(
+                    "cannot declare a version for module `{module}`: reserved or empty (the plugin API's own version is `wasmplug::PLUGIN_API_VERSION`)"
+                ),
+            });
+        }
+        self.versions.insert(module.to_string(), version);
+        Ok(self)
+    }
+
+    /// The declared version of application module `module`, if any.
+    pub fn module_version_of(&self, module: &str) -> Option<&semver::Version> {
+        self.versions.get(module)
     }
 
     /// Whether no function is registered.
