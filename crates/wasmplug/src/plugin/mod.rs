@@ -189,6 +189,33 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallOutput> {
+        let (result, mut out) = self.call_index_report(index, input, request_id)?;
+        out.output = result?;
+        Ok(out)
+    }
+
+    /// Like [`Plugin::call_captured`], but what the guest wrote to stdout and stderr is
+    /// returned even when the call fails (a Go guest's `panic: ...` text, for example):
+    /// the second value's `output` is empty and the call's outcome is the first.
+    ///
+    /// # Errors
+    /// The outer `Result` fails when no call was made ([`Error::FunctionNotFound`],
+    /// [`Error::Busy`], [`Error::Instantiate`]); the inner one as [`Plugin::call`].
+    pub fn call_report(
+        &self,
+        function: &str,
+        input: &[u8],
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
+        let index = self.function_index(function)?;
+        self.call_index_report(index, input, None)
+    }
+
+    fn call_index_report(
+        &self,
+        index: usize,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let compiled = &self.inner.compiled;
         let function = compiled.interface().functions[index].as_str();
         let mut instance = self.inner.pool.acquire(compiled)?;
@@ -199,15 +226,18 @@ impl Plugin {
         log_stdio(compiled.name(), function, "stderr", &stderr);
         let usable = !matches!(&result, Err(e) if e.poisons_instance());
         self.inner.pool.release(compiled.policy(), instance, usable);
-        Ok(CallOutput {
-            output: result?,
-            stdout: stdout.data,
-            stderr: stderr.data,
-            stdout_dropped: stdout.dropped,
-            stderr_dropped: stderr.dropped,
-            fuel_consumed,
-            memory_bytes,
-        })
+        Ok((
+            result,
+            CallOutput {
+                output: Vec::new(),
+                stdout: stdout.data,
+                stderr: stderr.data,
+                stdout_dropped: stdout.dropped,
+                stderr_dropped: stderr.dropped,
+                fuel_consumed,
+                memory_bytes,
+            },
+        ))
     }
 
     /// Calls `function` with `input` serialised as JSON and parses the output as JSON.
