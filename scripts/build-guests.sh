@@ -42,7 +42,7 @@ copy() {
 build examples/plugins "$@"
 build tests/guests/rust "$@"
 
-for name in echo greet json-transformer api-proxy; do
+for name in echo greet json-transformer counter api-proxy; do
     copy "$OUT/${name//-/_}.wasm" "$ROOT/examples/plugins/$name/$name.wasm"
 done
 # Needs the application's `shop::*` host functions, so it is not in the plugin directory

@@ -2,8 +2,10 @@
 
 mod bench;
 mod bench_http;
+mod build;
 mod input;
 mod inspect;
+mod new;
 mod progress;
 mod run;
 mod sandbox;
@@ -22,6 +24,10 @@ pub enum Command {
     BenchHttp(bench_http::BenchHttp),
     /// Serve a directory of plugins over HTTP (the gateway; see docs/gateway.md).
     Serve(serve::Serve),
+    /// Create a plugin project in Rust, Go, C, Zig or AssemblyScript.
+    New(new::New),
+    /// Build a plugin project and write its wasmplug custom sections from plugin.toml.
+    Build(build::Build),
 }
 
 impl Command {
@@ -33,6 +39,8 @@ impl Command {
             Command::Bench(c) => c.execute(),
             Command::BenchHttp(c) => c.execute(),
             Command::Serve(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
         }
     }
 }
