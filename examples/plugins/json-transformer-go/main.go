@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"example.invalid/wasmplug"
 )
@@ -44,6 +45,10 @@ func execute(ptr, size uint32) uint64 {
 
 // transform returns the parameters object with `_request_id` and `_processed` set.
 func transform(input []byte) ([]byte, error) {
+	if !utf8.Valid(input) {
+		// encoding/json would replace invalid UTF-8; serde_json refuses it.
+		return nil, errors.New("invalid unicode code point")
+	}
 	dec := json.NewDecoder(bytes.NewReader(input))
 	dec.UseNumber()
 	if err := expectDelim(dec, '{', "a PluginContext object"); err != nil {
