@@ -28,6 +28,14 @@ for ws in examples/plugins tests/guests/rust; do
     cargo test --locked --quiet --manifest-path "$ws/Cargo.toml" --target-dir target/guests 2>&1 | tee -a "$LOG"
 done
 
+# The conformance suite and the scaffold tests need every language's examples, built with
+# the same wasmplug binary the tests use (one cargo build: --no-run compiles what the next
+# step runs).
+step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug build)"
+cargo test --locked --workspace --no-run --quiet
+WASMPLUG_BIN="$ROOT/target/debug/wasmplug" bash scripts/build-guests.sh --all
+export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
+
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"
 

@@ -6,7 +6,7 @@
 //!
 //! Every build must be present: `bash scripts/build-guests.sh --all` makes them (and
 //! `scripts/test.sh` does). A missing build fails; to skip languages locally, set
-//! `WASMPLUG_CONFORMANCE_SKIP=go,zig` (a comma-separated list), never in CI.
+//! `WASMPLUG_SKIP_LANGS=go,zig` (a comma-separated list), never in CI.
 
 mod cases;
 
@@ -18,7 +18,7 @@ use wasmplug::{Error, Isolation, KvStore, Plugin, TrapKind};
 use cases::{CASES, Case, Expect, Input};
 
 /// The environment variable that lists languages to skip locally.
-const SKIP_ENV: &str = "WASMPLUG_CONFORMANCE_SKIP";
+const SKIP_ENV: &str = "WASMPLUG_SKIP_LANGS";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
