@@ -99,13 +99,12 @@ pub fn compile(lang: GuestLanguage, dir: &Path, manifest: &Manifest) -> anyhow::
         }
         GuestLanguage::AssemblyScript => {
             let entry = first_existing(dir, &["index.ts", "assembly/index.ts"])?;
-            let kit = kit_module(dir, &entry)?;
             cmd.arg(&entry)
-                .args(["-O3", "--runtime", "incremental", "--noAssert"])
-                .arg("--use")
-                .arg(format!("abort={kit}/abort"))
-                .arg("-o")
-                .arg(out);
+                .args(["-O3", "--runtime", "incremental", "--noAssert"]);
+            if let Some(module) = abort_module(dir, &entry) {
+                cmd.arg("--use").arg(format!("abort={module}/abort"));
+            }
+            cmd.arg("-o").arg(out);
             run(cmd, dir)
         }
         _ => compile_rust(cmd, dir, out),
@@ -165,18 +164,19 @@ fn compile_rust(mut cmd: Command, dir: &Path, out: &Path) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The AssemblyScript kit's internal module path, for `--use abort=<path>/abort`: the
-/// `wasmplug.ts` next to the entry file, as asc names it (relative, without `.ts`).
-fn kit_module(dir: &Path, entry: &Path) -> anyhow::Result<String> {
-    let folder = entry.parent().unwrap_or(Path::new(""));
-    let kit = folder.join("wasmplug.ts");
-    if !dir.join(&kit).exists() {
-        bail!(
-            "`{}` is missing: an AssemblyScript plugin imports the kit (pdk/assemblyscript/assembly/index.ts) from a `wasmplug.ts` next to its entry file",
-            dir.join(&kit).display()
-        );
+/// The module whose `abort` replaces AssemblyScript's `env.abort` import
+/// (`--use abort=<module>/abort`), as asc names it (relative, without `.ts`): the kit's
+/// `wasmplug.ts` next to the entry file, else the entry file itself if it defines `abort`.
+fn abort_module(dir: &Path, entry: &Path) -> Option<String> {
+    let name = |path: &Path| path.with_extension("").to_string_lossy().into_owned();
+    let kit = entry.parent().unwrap_or(Path::new("")).join("wasmplug.ts");
+    if dir.join(&kit).exists() {
+        return Some(name(&kit));
     }
-    Ok(kit.with_extension("").to_string_lossy().into_owned())
+    let source = std::fs::read_to_string(dir.join(entry)).unwrap_or_default();
+    source
+        .contains("export function abort(")
+        .then(|| name(entry))
 }
 
 fn first_existing(dir: &Path, names: &[&str]) -> anyhow::Result<PathBuf> {
