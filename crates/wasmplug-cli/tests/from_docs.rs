@@ -6,8 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-mod common;
-use common::root;
+/// The repository root.
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
 
 fn toolchains() -> PathBuf {
     std::env::var_os("WASMPLUG_TOOLCHAINS")

@@ -6,8 +6,13 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-mod common;
-use common::root;
+/// The repository root.
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
 
 fn wasmplug(args: &[&str], cwd: &Path, envs: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmplug"))
