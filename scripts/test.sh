@@ -35,6 +35,10 @@ step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug buil
 cargo test --locked --workspace --no-run --quiet
 WASMPLUG_BIN="$ROOT/target/debug/wasmplug" bash scripts/build-guests.sh --all
 export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
+GO_SOURCES=(pdk/go examples/plugins/*-go tests/guests/from-docs/go)
+unformatted="$("$WASMPLUG_TOOLCHAINS/go/go/bin/gofmt" -l "${GO_SOURCES[@]}")"
+[[ -z "$unformatted" ]] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
+"$WASMPLUG_TOOLCHAINS/zig/ziglang/zig" fmt --check pdk/zig examples/plugins/*-zig/main.zig tests/guests/from-docs/zig
 
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"

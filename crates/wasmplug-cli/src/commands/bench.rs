@@ -90,6 +90,9 @@ struct Report {
     isolation: &'static str,
     concurrency: u32,
     warmup_s: f64,
+    /// Milliseconds `Plugin` loading took (compile or compiled-module cache hit, plus the
+    /// first instances' `_initialize` and `init`).
+    load_ms: f64,
     #[serde(flatten)]
     measured: Measured,
     baseline: Option<Measured>,
@@ -104,9 +107,11 @@ impl Bench {
     pub fn execute(self) -> anyhow::Result<()> {
         let input = self.input.read(false)?;
         let label = format!("loading {}", self.plugin.display());
+        let started = std::time::Instant::now();
         let plugin = with_spinner(&label, || self.load())
             .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
             .map_err(exit::load)?;
+        let load_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         // A function that does not exist is a usage error, not a workload error.
         if let Err(e @ wasmplug::Error::FunctionNotFound { .. }) =
             plugin.call(&self.function, &input)
@@ -182,6 +187,7 @@ impl Bench {
             },
             concurrency: self.concurrency,
             warmup_s: self.warmup.as_secs_f64(),
+            load_ms,
             ratio_p50: ratio(|m| m.latency_ns.p50 as f64),
             ratio_mean: ratio(|m| m.latency_ns.mean as f64),
             measured,
@@ -418,8 +424,14 @@ fn fmt_ns(ns: u64) -> String {
 
 fn print_table(r: &Report) {
     println!(
-        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {:.2} s warmup",
-        r.plugin, r.function, r.isolation, r.concurrency, r.measured.duration_s, r.warmup_s
+        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {:.2} s warmup (loaded in {:.2} ms)",
+        r.plugin,
+        r.function,
+        r.isolation,
+        r.concurrency,
+        r.measured.duration_s,
+        r.warmup_s,
+        r.load_ms
     );
     println!(
         "\n{:<9}{:>11}{:>8}{:>13}{:>11}{:>11}{:>11}{:>11}{:>11}",
