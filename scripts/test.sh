@@ -31,6 +31,17 @@ done
 
 step "reference wasmsign2 CLI (signature interop tests; installed once into target/tools)"
 bash scripts/install-wasmsign2.sh >/dev/null
+# The conformance suite and the scaffold tests need every language's examples, built with
+# the same wasmplug binary the tests use (one cargo build: --no-run compiles what the next
+# step runs).
+step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug build)"
+cargo test --locked --workspace --no-run --quiet
+WASMPLUG_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/wasmplug" bash scripts/build-guests.sh --all
+export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
+GO_SOURCES=(pdk/go examples/plugins/*-go tests/guests/from-docs/go)
+unformatted="$("$WASMPLUG_TOOLCHAINS/go/go/bin/gofmt" -l "${GO_SOURCES[@]}")"
+[[ -z "$unformatted" ]] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
+"$WASMPLUG_TOOLCHAINS/zig/ziglang/zig" fmt --check pdk/zig examples/plugins/*-zig/main.zig tests/guests/from-docs/zig
 
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"

@@ -102,7 +102,7 @@ pub enum Error {
     },
 
     /// The module's ABI version is not supported by this host.
-    #[error("plugin ABI version {found} is not supported (this host supports {}..={}); rebuild the plugin with a matching wasmplug-pdk or upgrade the host", supported.start(), supported.end())]
+    #[error("plugin ABI version {found} is not supported (this host supports {}..={}); rebuild the plugin with a guest kit (or `wasmplug build`) for a supported version, or upgrade the host", supported.start(), supported.end())]
     AbiVersionMismatch {
         /// Version found in the `wasmplug.abi` section.
         found: u32,

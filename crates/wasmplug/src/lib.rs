@@ -47,6 +47,7 @@
 
 pub mod abi;
 mod breaker;
+mod build;
 mod cache;
 mod capability;
 mod clock;
@@ -72,6 +73,7 @@ mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
+pub use build::{BuildSpec, GuestLanguage};
 pub use cache::CacheOutcome;
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use contract::Contract;

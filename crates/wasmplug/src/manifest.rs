@@ -32,6 +32,8 @@
 //! wasmplug = "^0.2"              # the plugin API version
 //! [requires.host]
 //! shop = "^1"                    # an application host module's declared version
+//! [build]                        # see `BuildSpec` (used by `wasmplug build` only)
+//! lang = "go"
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -43,6 +45,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::breaker::BreakerConfig;
+use crate::build::BuildSpec;
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -91,6 +94,9 @@ pub struct Manifest {
     /// What the plugin requires of its host (the plugin API and host-module versions).
     #[serde(default)]
     pub requires: Requirements,
+    /// How `wasmplug build` builds the module; ignored when loading.
+    #[serde(default)]
+    pub build: BuildSpec,
 }
 
 impl Manifest {
@@ -181,6 +187,24 @@ mod tests {
         assert_eq!(m.sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(m.config["greeting"], "Hi");
         assert_eq!(m.limits.memory, ByteSize::mib(32));
+    }
+
+    #[test]
+    fn build_table_parses_and_rejects_unknown_keys() {
+        let m = Manifest::parse(&format!(
+            "{MINIMAL}[build]\nlang = \"go\"\nfunctions = [\"a\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(m.build.lang, Some(crate::GuestLanguage::Go));
+        assert_eq!(m.build.functions.as_deref(), Some(&["a".to_string()][..]));
+        assert_eq!(
+            Manifest::parse(MINIMAL).unwrap().build,
+            BuildSpec::default()
+        );
+        let err = Manifest::parse(&format!("{MINIMAL}[build]\nlang = \"cobol\"\n")).unwrap_err();
+        assert!(err.contains("cobol") && err.contains("line 5"), "{err}");
+        let err = Manifest::parse(&format!("{MINIMAL}[build]\nflags = []\n")).unwrap_err();
+        assert!(err.contains("flags"), "{err}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 
 mod bench;
 mod bench_http;
+mod build;
 mod contract;
 mod diff;
 mod input;
 mod inspect;
 mod keygen;
 mod module_file;
+mod new;
 mod progress;
 mod run;
 mod sandbox;
@@ -39,6 +41,10 @@ pub enum Command {
     Contract(contract::ContractCmd),
     /// Compare two contracts: exit 0 if compatible, 1 if breaking.
     Diff(diff::DiffCmd),
+    /// Create a plugin project in Rust, Go, C, Zig or AssemblyScript.
+    New(new::New),
+    /// Build a plugin project and write its wasmplug custom sections from plugin.toml.
+    Build(build::Build),
 }
 
 impl Command {
@@ -55,6 +61,8 @@ impl Command {
             Command::Verify(c) => c.execute(),
             Command::Contract(c) => c.execute(),
             Command::Diff(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
         }
     }
 }

@@ -50,11 +50,13 @@ impl Run {
         let input = self
             .input
             .read(true, plugin.compiled().limits().max_input.bytes())?;
-        let result = plugin
-            .call_captured(&self.function, &input)
-            .with_context(|| format!("call to `{}` failed", self.function))
+        let failed = || format!("call to `{}` failed", self.function);
+        let (outcome, result) = plugin
+            .call_report(&self.function, &input)
+            .with_context(failed)
             .map_err(exit::call)?;
-        // The guest's own stdout/stderr go to our stderr, so stdout carries only the output.
+        // The guest's own stdout/stderr go to our stderr, so stdout carries only the output;
+        // they are shown for a failed call too (a Go panic prints its text there).
         let mut stderr = std::io::stderr().lock();
         for (stream, data, dropped) in [
             ("stdout", &result.stdout, result.stdout_dropped),
@@ -73,7 +75,8 @@ impl Run {
                 )?;
             }
         }
-        let output = result.output;
+        drop(stderr);
+        let output = outcome.with_context(failed).map_err(exit::call)?;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&output)?;
         if std::io::stdout().is_terminal() && !output.ends_with(b"\n") {

@@ -205,7 +205,25 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallOutput> {
-        drive::block_on(self.run_call(index, input, request_id, None))
+        let (result, mut out) = drive::block_on(self.run_call(index, input, request_id, None))?;
+        out.output = result?;
+        Ok(out)
+    }
+
+    /// Like [`Plugin::call_captured`], but what the guest wrote to stdout and stderr is
+    /// returned even when the call fails (a Go guest's `panic: ...` text, for example):
+    /// the second value's `output` is empty and the call's outcome is the first.
+    ///
+    /// # Errors
+    /// The outer `Result` fails when no call was made ([`Error::FunctionNotFound`],
+    /// [`Error::Busy`], [`Error::Instantiate`]); the inner one as [`Plugin::call`].
+    pub fn call_report(
+        &self,
+        function: &str,
+        input: &[u8],
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
+        let index = self.function_index(function)?;
+        drive::block_on(self.run_call(index, input, None, None))
     }
 
     /// Calls function number `index` from async code: inline on the caller's task, on the
@@ -225,18 +243,21 @@ impl Plugin {
                 .run_call(index, &input, request_id.as_ref(), Some(&mine))
                 .await
         };
-        drive::Lane::new(Box::pin(call), slice).await
+        let (result, mut out) = drive::Lane::new(Box::pin(call), slice).await?;
+        out.output = result?;
+        Ok(out)
     }
 
     /// The one call path: an instance from the pool, the ABI call, stdio and usage, the
-    /// instance back (or discarded).
+    /// instance back (or discarded). The outer `Result` fails when no call was made; the
+    /// call's own outcome comes with what it wrote and used, even when it failed.
     async fn run_call(
         &self,
         index: usize,
         input: &[u8],
         request_id: Option<&Arc<str>>,
         slice: Option<&SliceUsed>,
-    ) -> Result<CallOutput> {
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let compiled = &self.inner.compiled;
         let function = compiled.interface().functions[index].as_str();
         let mut slot = self.inner.pool.acquire(compiled, slice).await?;
@@ -253,15 +274,18 @@ impl Plugin {
         log_stdio(compiled.name(), function, "stderr", &stderr);
         let usable = !matches!(&result, Err(e) if e.poisons_instance());
         self.inner.pool.release(compiled, slot, usable);
-        Ok(CallOutput {
-            output: result?,
-            stdout: stdout.data,
-            stderr: stderr.data,
-            stdout_dropped: stdout.dropped,
-            stderr_dropped: stderr.dropped,
-            fuel_consumed,
-            memory_bytes,
-        })
+        Ok((
+            result,
+            CallOutput {
+                output: Vec::new(),
+                stdout: stdout.data,
+                stderr: stderr.data,
+                stdout_dropped: stdout.dropped,
+                stderr_dropped: stderr.dropped,
+                fuel_consumed,
+                memory_bytes,
+            },
+        ))
     }
 
     /// Calls `function` with `input` serialised as JSON and parses the output as JSON.
