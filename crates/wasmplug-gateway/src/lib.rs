@@ -35,6 +35,8 @@ mod auth;
 mod config;
 mod envelope;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 mod invoke;
 mod ops;
