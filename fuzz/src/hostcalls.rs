@@ -242,15 +242,17 @@ impl Plan {
                     .to_le_bytes()
                     .to_vec(),
             ),
-            Call::Bytes(arg, _) | Call::AsyncBytes(arg, _) => {
+            Call::Bytes(..) | Call::AsyncBytes(..) => {
                 let (ptr, len) = ranges(last).0[1];
-                let _ = arg;
                 let end = u64::from(ptr) + u64::from(len);
                 let earlier = &slots[..slots.len() - 1];
                 let touched = earlier.iter().any(|&(p, l)| {
                     u64::from(p) < end && u64::from(ptr) < u64::from(p) + u64::from(l)
                 });
-                if touched || (end > u64::from(HEAP_START) && len > 0) {
+                if len == 0 {
+                    return Some(Vec::new());
+                }
+                if touched || end > u64::from(HEAP_START) {
                     return None;
                 }
                 let mut memory = vec![0u8; HEAP_START as usize];
