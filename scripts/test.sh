@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
-# workspace's tests (which build the wasm guests), and one run of each host example in
-# examples/host. Installs the wasm32-wasip1 target and the reference
-# wasmsign2 CLI (target/tools) if needed. Ends with one summary line:
+# workspace's tests (which build the wasm guests), one run of each host example in
+# examples/host, a short run of every fuzz target and a 2-minute gateway soak. Installs the
+# wasm32-wasip1 target, the guest toolchains (target/toolchains), the reference wasmsign2
+# CLI (target/tools) and, for fuzzing, cargo-fuzz if needed. Ends with one summary line:
 # "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +18,7 @@ bash scripts/build-guests.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-for ws in examples/plugins tests/guests/rust; do
+for ws in examples/plugins tests/guests/rust fuzz; do
     cargo fmt --manifest-path "$ws/Cargo.toml" --all -- --check
 done
 
@@ -52,6 +53,12 @@ step "host examples (examples/host)"
 for example in custom_function api_proxy; do
     "${CARGO_TARGET_DIR:-target}/debug/examples/$example"
 done
+
+step "fuzz targets (scripts/fuzz.sh: 12 s per target, nightly build in target/fuzz)"
+bash scripts/fuzz.sh 12
+
+step "gateway soak (scripts/soak.sh 2m)"
+bash scripts/soak.sh 2m
 
 # Sum the per-binary "test result" lines (set -o pipefail already failed the run on error).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -37,6 +37,8 @@ mod config;
 mod envelope;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 mod invoke;
 mod ops;
