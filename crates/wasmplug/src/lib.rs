@@ -74,12 +74,14 @@ pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
+    RedisOptions,
 };
 pub use limits::Limits;
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
+pub use registry::store::oci;
 pub use registry::{
     CallOptions, CanaryConfig, PluginStatus, Registry, RegistryConfig, RegistryEvent, RoutedOutput,
     VersionStatus, Watcher,

@@ -11,6 +11,7 @@
 
 mod events;
 mod routing;
+pub(crate) mod store;
 mod version;
 mod watch;
 

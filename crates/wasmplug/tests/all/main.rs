@@ -14,6 +14,7 @@ mod examples;
 mod guest_errors;
 mod host_functions;
 mod http;
+mod kv_redis;
 mod load;
 mod loopback;
 mod pdk_guests;
