@@ -17,6 +17,7 @@ mod http;
 mod kv_redis;
 mod load;
 mod loopback;
+mod oci;
 mod pdk_guests;
 mod pool;
 mod registry;

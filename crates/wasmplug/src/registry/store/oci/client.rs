@@ -50,7 +50,12 @@ pub(super) fn map_error<'r>(
                 actual,
             }) => OciError::DigestMismatch {
                 reference: reference_text,
-                what: action.trim_start_matches("pull ").to_string(),
+                what: if action.contains("manifest") {
+                    "manifest"
+                } else {
+                    "blob"
+                }
+                .into(),
                 expected,
                 actual,
             },
