@@ -14,6 +14,13 @@
 //!
 //! [plugins.json-transformer]       # per-plugin settings
 //! envelope = true                  # JSON envelope mode (docs/gateway.md)
+//!
+//! [kv]                             # the plugins' kv store (see `KvConfig`)
+//! backend = "redis"                # or "redb", the default
+//! url = "redis://127.0.0.1:6379/"
+//!
+//! [[oci]]                          # plugins pulled from OCI registries (see `OciSource`)
+//! ref = "oci://127.0.0.1:5000/greet:1.0.0"
 //! ```
 //!
 //! Unknown keys are errors that name the key and the line.
@@ -27,6 +34,7 @@ use serde::{Deserialize, Deserializer};
 use wasmplug::ByteSize;
 
 use crate::auth::AdminToken;
+use crate::sources::{KvConfig, OciSource};
 
 /// The environment variable read for the admin token unless `[admin] token_env` says
 /// otherwise.
@@ -54,6 +62,10 @@ pub struct GatewayConfig {
     pub admin: AdminConfig,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
+    /// The plugins' key-value store. By default redb in the data directory.
+    pub kv: KvConfig,
+    /// Plugins pulled from OCI registries at start-up, after `plugin_dir`. By default none.
+    pub oci: Vec<OciSource>,
 }
 
 impl Default for GatewayConfig {
@@ -67,6 +79,8 @@ impl Default for GatewayConfig {
             grace_period: Duration::from_secs(10),
             admin: AdminConfig::default(),
             plugins: BTreeMap::new(),
+            kv: KvConfig::default(),
+            oci: Vec::new(),
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod headers;
 mod invoke;
 mod ops;
 mod server;
+mod sources;
 mod state;
 
 pub use auth::AdminToken;
@@ -47,6 +48,7 @@ pub use config::{
 };
 pub use error::ApiError;
 pub use server::{bare_router, install_metrics, serve, shutdown_signal};
+pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, load_oci};
 pub use state::AppState;
 
 use axum::Router;

@@ -6,7 +6,9 @@
 //! - [`OciRegistry`]: a `docker-registry` (Debian package `docker-registry`, the CNCF
 //!   *distribution* registry) with a config written here: filesystem storage in a temporary
 //!   directory, plain HTTP on `127.0.0.1`, no authentication.
-//! - [`Supervised`]: the process wrapper both use, for other servers (a gateway, a load
+//! - [`Gateway`]: a `wasmplug serve` process (the binary path is the caller's
+//!   `env!("CARGO_BIN_EXE_wasmplug")`), with [`http`] to call it.
+//! - [`Supervised`]: the process wrapper all of them use, for other servers (a load
 //!   balancer) later tests start.
 //!
 //! `scripts/servers.sh install` installs the packages (idempotently); the binaries are looked
@@ -27,11 +29,13 @@
 //! ```
 
 mod binary;
+mod gateway;
 mod process;
 mod redis;
 mod registry;
 
 pub use binary::{DOCKER_REGISTRY_ENV, REDIS_SERVER_ENV};
+pub use gateway::{Gateway, Response, http};
 pub use process::{Supervised, free_port};
 pub use redis::RedisServer;
 pub use registry::OciRegistry;

@@ -53,6 +53,20 @@ impl Supervised {
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
         log: &Path,
     ) -> Supervised {
+        Supervised::spawn_env(name, program, args, &[], log)
+    }
+
+    /// Like [`Supervised::spawn`], with extra environment variables for the server.
+    ///
+    /// # Panics
+    /// When `sh` cannot be started or does not report the server's pid.
+    pub fn spawn_env(
+        name: &str,
+        program: &Path,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+        envs: &[(&str, &str)],
+        log: &Path,
+    ) -> Supervised {
         let mut shell = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
@@ -60,6 +74,7 @@ impl Supervised {
             .arg(log)
             .arg(program)
             .args(args)
+            .envs(envs.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

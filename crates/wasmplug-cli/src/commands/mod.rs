@@ -4,10 +4,14 @@ mod bench;
 mod bench_http;
 mod input;
 mod inspect;
+mod oci;
 mod progress;
+mod pull;
+mod push;
 mod run;
 mod sandbox;
 mod serve;
+mod serve_oci;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -22,6 +26,10 @@ pub enum Command {
     BenchHttp(bench_http::BenchHttp),
     /// Serve a directory of plugins over HTTP (the gateway; see docs/gateway.md).
     Serve(serve::Serve),
+    /// Publish a plugin to an OCI registry (see docs/oci.md).
+    Push(push::Push),
+    /// Fetch a plugin from an OCI registry into a plugin directory.
+    Pull(pull::Pull),
 }
 
 impl Command {
@@ -33,6 +41,8 @@ impl Command {
             Command::Bench(c) => c.execute(),
             Command::BenchHttp(c) => c.execute(),
             Command::Serve(c) => c.execute(),
+            Command::Push(c) => c.execute(),
+            Command::Pull(c) => c.execute(),
         }
     }
 }

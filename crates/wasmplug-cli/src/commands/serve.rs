@@ -65,6 +65,10 @@ impl Serve {
             config.cache_dir = wasmplug::dirs::default_cache_dir();
         }
         if !config.plugin_dir.is_dir() {
+            // With `[[oci]]` sources a gateway needs no plugin directory.
+            if !config.oci.is_empty() {
+                return Ok(config);
+            }
             bail!(
                 "plugin directory `{}` not found; pass --plugins DIR (the bundled examples are built by scripts/build-guests.sh)",
                 config.plugin_dir.display()
@@ -89,6 +93,10 @@ impl Serve {
             ..RegistryConfig::default()
         };
         registry_config.host.data_dir = self.data_dir.clone();
+        registry_config.host.kv = config.kv.store().context("invalid [kv] config")?;
+        if let Some(store) = &registry_config.host.kv {
+            println!("kv: {}", store.describe());
+        }
         let registry = Registry::new(registry_config);
         let admin_note = admin_note(&config, admin.as_ref());
         let state = AppState::new(registry.clone(), config.clone())
@@ -116,6 +124,7 @@ impl Serve {
             let watcher = tokio::task::spawn_blocking(move || load(&loader, &dir, watch))
                 .await
                 .context("loading the plugins failed")??;
+            super::serve_oci::load(&registry, &config).await;
             state.set_ready(true);
             println!("admin API: {admin_note}");
             println!("ready; try:\n  {}", example_curl(addr));
@@ -130,6 +139,10 @@ impl Serve {
 
 /// Loads every plugin of `dir` and prints one line per plugin; starts the watcher.
 fn load(registry: &Registry, dir: &Path, watch: bool) -> anyhow::Result<Option<wasmplug::Watcher>> {
+    if !dir.is_dir() {
+        println!("no plugin directory ({} not found)", dir.display());
+        return Ok(None);
+    }
     let results = registry
         .load_dir(dir)
         .with_context(|| format!("cannot read the plugin directory `{}`", dir.display()))?;

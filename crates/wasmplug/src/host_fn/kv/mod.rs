@@ -221,6 +221,12 @@ impl KvStore {
         }
     }
 
+    /// Where the data lives, for messages: `redb file <path>`, `redis at <host:port>` (never
+    /// the URL's credentials), `in memory` or `custom backend`.
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
     /// A view restricted to one namespace with quotas. All key/value size checks happen here.
     pub fn namespace(&self, namespace: &str, quota: KvQuota) -> KvNamespace {
         KvNamespace {

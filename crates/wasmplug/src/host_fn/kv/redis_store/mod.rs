@@ -63,11 +63,6 @@ impl RedisOptions {
         self.key_prefix = prefix.into();
         self
     }
-
-    /// The operation timeout.
-    pub fn get_timeout(&self) -> Duration {
-        self.timeout
-    }
 }
 
 /// Quota limits above 2^53 are treated as 2^53: Lua numbers are doubles, exact up to there.
