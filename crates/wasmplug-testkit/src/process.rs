@@ -113,12 +113,19 @@ impl Supervised {
         matches!(self.shell.try_wait(), Ok(None))
     }
 
-    /// Sends SIGKILL to the server now (a crash, as `kill -9` would) and waits for it.
-    pub fn kill(&mut self) {
+    /// Sends `signal` (a name such as `STOP`, `CONT` or `TERM`) to the server, as
+    /// `kill -<signal>` would. `STOP` freezes it: its port still accepts connections (the
+    /// kernel's backlog) but nothing answers.
+    pub fn signal(&self, signal: &str) {
         let _ = Command::new("kill")
-            .args(["-9", &self.pid.to_string()])
+            .args([&format!("-{signal}"), &self.pid.to_string()])
             .stderr(Stdio::null())
             .status();
+    }
+
+    /// Sends SIGKILL to the server now (a crash, as `kill -9` would) and waits for it.
+    pub fn kill(&mut self) {
+        self.signal("KILL");
         self.stop();
     }
 

@@ -94,9 +94,11 @@ impl Serve {
         };
         registry_config.host.data_dir = self.data_dir.clone();
         registry_config.host.kv = config.kv.store().context("invalid [kv] config")?;
-        if let Some(store) = &registry_config.host.kv {
-            println!("kv: {}", store.describe());
-        }
+        let kv_note = registry_config
+            .host
+            .kv
+            .as_ref()
+            .map(|s| s.describe().to_owned());
         let registry = Registry::new(registry_config);
         let admin_note = admin_note(&config, admin.as_ref());
         let state = AppState::new(registry.clone(), config.clone())
@@ -113,6 +115,9 @@ impl Serve {
                 .with_context(|| format!("cannot listen on {}", config.addr))?;
             let addr = listener.local_addr()?;
             println!("wasmplug gateway listening on http://{addr}");
+            if let Some(kv) = &kv_note {
+                println!("kv: {kv}");
+            }
             let server = tokio::spawn(wasmplug_gateway::serve(
                 listener,
                 state.clone(),

@@ -160,6 +160,38 @@ fn redis_outage_fails_fast_and_recovers_by_itself() {
     assert_eq!(ns.used_bytes().unwrap(), 6);
 }
 
+/// A frozen server (SIGSTOP: connections are accepted, nothing answers) is the response
+/// timeout's case; it answers again after SIGCONT.
+#[test]
+fn redis_frozen_server_times_out_and_thaws() {
+    let timeout = Duration::from_millis(300);
+    let mut server = RedisServer::start();
+    let store = KvStore::redis(&server.url(), RedisOptions::default().timeout(timeout)).unwrap();
+    let ns = store.namespace("p", KvQuota::default());
+    ns.set(b"k", b"v").unwrap();
+    server.process().unwrap().signal("STOP");
+    let started = Instant::now();
+    let err = ns.get(b"k").unwrap_err();
+    let took = started.elapsed();
+    server.process().unwrap().signal("CONT");
+    assert!(matches!(err, KvError::Unavailable { .. }), "{err:?}");
+    assert!(
+        took >= timeout && took < timeout + Duration::from_millis(400),
+        "took {took:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let value = loop {
+        match ns.get(b"k") {
+            Ok(value) => break value,
+            Err(KvError::Unavailable { .. }) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(50));
+            }
+            Err(other) => panic!("not recovered: {other}"),
+        }
+    };
+    assert_eq!(value.as_deref(), Some(&b"v"[..]));
+}
+
 #[test]
 fn redis_store_starts_while_the_server_is_down() {
     let mut server = RedisServer::start();
