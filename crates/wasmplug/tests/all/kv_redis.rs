@@ -23,7 +23,8 @@ fn registry_on(store: &KvStore) -> Registry {
         .kv_store(store.clone())
         .load(guest("host-probe"))
         .unwrap();
-    registry.insert(probe);
+    // `insert` returns the version here and a `Result` on main: a failure shows below.
+    let _ = registry.insert(probe);
     registry.load(&example("greet")).unwrap();
     registry
 }
