@@ -3,7 +3,8 @@
 # workspace's tests (which build the wasm guests), one run of each host example in
 # examples/host, a short run of every fuzz target and a 2-minute gateway soak. Installs the
 # wasm32-wasip1 target, the guest toolchains (target/toolchains), the reference wasmsign2
-# CLI (target/tools) and, for fuzzing, cargo-fuzz if needed. Ends with one summary line:
+# CLI (target/tools), the test servers (redis-server, docker-registry: scripts/servers.sh)
+# and, for fuzzing, cargo-fuzz if needed. Ends with one summary line:
 # "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "guests (wasm32-wasip1)"
 bash scripts/build-guests.sh
+
+step "test servers (redis-server, docker-registry)"
+bash scripts/servers.sh install
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -34,6 +34,12 @@
 //!
 //! [contract]                       # the reload/upload gate (docs/contract.md)
 //! allow_breaking = false           # refuse candidates that break the running contract
+//! [kv]                             # the plugins' kv store (see `KvConfig`)
+//! backend = "redis"                # or "redb", the default
+//! url = "redis://127.0.0.1:6379/"
+//!
+//! [[oci]]                          # plugins pulled from OCI registries (see `OciSource`)
+//! ref = "oci://127.0.0.1:5000/greet:1.0.0"
 //! ```
 //!
 //! Unknown keys are errors that name the key and the line.
@@ -48,6 +54,7 @@ use wasmplug::ByteSize;
 use wasmplug::trust::TrustConfig;
 
 use crate::auth::AdminToken;
+use crate::sources::{KvConfig, OciSource};
 
 /// The environment variable read for the admin token unless `[admin] token_env` says
 /// otherwise.
@@ -94,6 +101,10 @@ pub struct GatewayConfig {
     pub trust: TrustConfig,
     /// The contract gate of reloads and uploads (`[contract]`).
     pub contract: ContractSettings,
+    /// The plugins' key-value store. By default redb in the data directory.
+    pub kv: KvConfig,
+    /// Plugins pulled from OCI registries at start-up, after `plugin_dir`. By default none.
+    pub oci: Vec<OciSource>,
 }
 
 /// The `[contract]` table.
@@ -123,6 +134,8 @@ impl Default for GatewayConfig {
             routing: BTreeMap::new(),
             trust: TrustConfig::default(),
             contract: ContractSettings::default(),
+            kv: KvConfig::default(),
+            oci: Vec::new(),
         }
     }
 }

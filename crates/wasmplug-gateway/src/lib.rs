@@ -44,6 +44,7 @@ mod invoke;
 mod ops;
 mod scrape;
 mod server;
+mod sources;
 mod state;
 
 pub use auth::AdminToken;
@@ -53,6 +54,7 @@ pub use config::{
 };
 pub use error::ApiError;
 pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};
+pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, load_oci};
 pub use state::AppState;
 
 use axum::Router;

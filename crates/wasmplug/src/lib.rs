@@ -85,12 +85,14 @@ pub use error::{Error, Frame, Result, TrapKind};
 pub use file::{MAX_MANIFEST_SIZE, read_module_file};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
+    RedisOptions,
 };
 pub use limits::{Limits, MAX_TIMEOUT};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
+pub use registry::store::oci;
 pub use registry::{
     Bucket, CallOptions, CanaryConfig, DefaultRoute, Equals, PluginStatus, Registry,
     RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,

@@ -10,13 +10,17 @@ mod inspect;
 mod keygen;
 mod module_file;
 mod new;
+mod oci;
 mod progress;
+mod pull;
+mod push;
 mod run;
 mod sandbox;
 mod serve;
 mod sign;
 mod trust_args;
 mod verify;
+mod serve_oci;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -45,6 +49,10 @@ pub enum Command {
     New(new::New),
     /// Build a plugin project and write its wasmplug custom sections from plugin.toml.
     Build(build::Build),
+    /// Publish a plugin to an OCI registry (see docs/oci.md).
+    Push(push::Push),
+    /// Fetch a plugin from an OCI registry into a plugin directory.
+    Pull(pull::Pull),
 }
 
 impl Command {
@@ -63,6 +71,8 @@ impl Command {
             Command::Diff(c) => c.execute(),
             Command::New(c) => c.execute(),
             Command::Build(c) => c.execute(),
+            Command::Push(c) => c.execute(),
+            Command::Pull(c) => c.execute(),
         }
     }
 }

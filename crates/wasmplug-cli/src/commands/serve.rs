@@ -65,6 +65,10 @@ impl Serve {
             config.cache_dir = wasmplug::dirs::default_cache_dir();
         }
         if !config.plugin_dir.is_dir() {
+            // With `[[oci]]` sources a gateway needs no plugin directory.
+            if !config.oci.is_empty() {
+                return Ok(config);
+            }
             bail!(
                 "plugin directory `{}` not found; pass --plugins DIR (the bundled examples are built by scripts/build-guests.sh)",
                 config.plugin_dir.display()
@@ -99,6 +103,12 @@ impl Serve {
             ..RegistryConfig::default()
         };
         registry_config.host.data_dir = Some(data_dir);
+        registry_config.host.kv = config.kv.store().context("invalid [kv] config")?;
+        let kv_note = registry_config
+            .host
+            .kv
+            .as_ref()
+            .map(|s| s.describe().to_owned());
         let registry = Registry::new(registry_config);
         let admin_note = admin_note(&config, admin.as_ref());
         let state = AppState::new(registry.clone(), config.clone())
@@ -115,6 +125,9 @@ impl Serve {
                 .with_context(|| format!("cannot listen on {}", config.addr))?;
             let addr = listener.local_addr()?;
             println!("wasmplug gateway listening on http://{addr}");
+            if let Some(kv) = &kv_note {
+                println!("kv: {kv}");
+            }
             let server = tokio::spawn(wasmplug_gateway::serve(
                 listener,
                 state.clone(),
@@ -126,6 +139,7 @@ impl Serve {
             let watcher = tokio::task::spawn_blocking(move || load(&loader, &dir, watch))
                 .await
                 .context("loading the plugins failed")??;
+            super::serve_oci::load(&registry, &config).await;
             check_routing(&registry, &config)?;
             state.set_ready(true);
             println!("admin API: {admin_note}");
@@ -158,6 +172,10 @@ fn check_routing(registry: &Registry, config: &GatewayConfig) -> anyhow::Result<
 
 /// Loads every plugin of `dir` and prints one line per plugin; starts the watcher.
 fn load(registry: &Registry, dir: &Path, watch: bool) -> anyhow::Result<Option<wasmplug::Watcher>> {
+    if !dir.is_dir() {
+        println!("no plugin directory ({} not found)", dir.display());
+        return Ok(None);
+    }
     let results = registry
         .load_dir(dir)
         .with_context(|| format!("cannot read the plugin directory `{}`", dir.display()))?;

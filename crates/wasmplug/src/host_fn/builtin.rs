@@ -249,6 +249,13 @@ fn kv_error(e: KvError) -> Reply {
             tracing::warn!(target: "wasmplug::kv", "{detail}");
             Reply::Error("the host's key-value store failed; the host's log has the details".into())
         }
+        unavailable @ KvError::Unavailable { .. } => {
+            tracing::warn!(target: "wasmplug::kv", "{unavailable}");
+            Reply::Error(
+                "the host's key-value store is unreachable right now; retry later (the host's log has the details)"
+                    .into(),
+            )
+        }
         other => Reply::Error(other.to_string()),
     }
 }

@@ -24,7 +24,7 @@ mod user;
 
 pub use context::CallContext;
 pub use http::{HttpClient, HttpConfig, HttpError, HttpLimits, HttpRequest, HttpResponse};
-pub use kv::{KvBackend, KvError, KvNamespace, KvQuota, KvStore};
+pub use kv::{KvBackend, KvError, KvNamespace, KvQuota, KvStore, RedisOptions};
 pub use services::HostConfig;
 pub use user::{
     HostArg, HostError, HostFunctions, HostReturn, IntoAsyncHostFn, IntoHostFn, Json, WasmType,

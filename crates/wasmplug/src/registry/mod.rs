@@ -20,7 +20,7 @@ mod persist;
 mod rollout;
 mod routing;
 mod rules;
-mod store;
+pub(crate) mod store;
 mod version;
 mod watch;
 

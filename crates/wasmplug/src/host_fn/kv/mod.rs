@@ -12,10 +12,13 @@
 //! a separator (a namespace `"a"` with key `"b/x"` and a namespace `"a/b"` with key `"x"` are
 //! different entries): the memory backend keeps one map per namespace, the redb backend
 //! prefixes every key with the namespace's length and bytes, which no key of another
-//! namespace can imitate.
+//! namespace can imitate, and the Redis backend names each namespace's Redis keys after its
+//! length and bytes the same way.
 //!
-//! Backends: [`KvStore::open`] (a redb file, persistent, exclusive to one process) and
-//! [`KvStore::in_memory`] (lost on drop); anything else implements [`KvBackend`].
+//! Backends: [`KvStore::open`] (a redb file, persistent, exclusive to one process),
+//! [`KvStore::redis`] (a Redis server shared by any number of processes and hosts; quotas
+//! exact across all of them) and [`KvStore::in_memory`] (lost on drop); anything else
+//! implements [`KvBackend`].
 
 use std::fmt;
 use std::path::Path;
@@ -25,6 +28,9 @@ use std::sync::Arc;
 mod conformance;
 mod memory;
 mod redb_store;
+mod redis_store;
+
+pub use redis_store::RedisOptions;
 
 /// Storage behind the kv host functions; a networked store can implement it later.
 ///
@@ -120,6 +126,15 @@ pub enum KvError {
     /// Open, I/O or corruption problem in the backend; the message says which store and what.
     #[error("{0}")]
     Backend(String),
+    /// A networked store did not answer in time or refused the connection; nothing is known
+    /// to have changed. Retrying later may succeed (the store reconnects by itself).
+    #[error("kv store {store} is unreachable: {reason}; retry later")]
+    Unavailable {
+        /// Which store (its address, never its credentials).
+        store: String,
+        /// What failed: a timeout or the connection error.
+        reason: String,
+    },
 }
 
 /// Bytes an entry counts against its namespace's quota.
@@ -171,6 +186,25 @@ impl KvStore {
         })
     }
 
+    /// A store on a Redis server, `redis://[user:password@]host[:port][/db]` (no TLS:
+    /// `rediss://` is refused). Any number of processes and machines may share it; every
+    /// write is one Lua script, so quotas are exact across all of them.
+    ///
+    /// Connecting is lazy and automatic: this returns at once, even if the server is down,
+    /// and every operation (re)connects when needed. An operation that cannot finish within
+    /// [`RedisOptions::timeout`] fails with [`KvError::Unavailable`].
+    ///
+    /// # Errors
+    /// [`KvError::Backend`] when `url` is not a valid Redis URL.
+    pub fn redis(url: &str, options: RedisOptions) -> Result<KvStore, KvError> {
+        let backend = redis_store::RedisBackend::connect(url, options)?;
+        let description = format!("redis at {}", backend.address());
+        Ok(Self {
+            backend: Arc::new(backend),
+            description: description.into(),
+        })
+    }
+
     /// A store kept in memory, lost when the last clone is dropped.
     pub fn in_memory() -> KvStore {
         Self {
@@ -185,6 +219,12 @@ impl KvStore {
             backend,
             description: "custom backend".into(),
         }
+    }
+
+    /// Where the data lives, for messages: `redb file <path>`, `redis at <host:port>` (never
+    /// the URL's credentials), `in memory` or `custom backend`.
+    pub fn describe(&self) -> &str {
+        &self.description
     }
 
     /// A view restricted to one namespace with quotas. All key/value size checks happen here.
