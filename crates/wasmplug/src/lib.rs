@@ -48,6 +48,7 @@
 pub mod abi;
 mod breaker;
 mod cache;
+mod call_stats;
 mod capability;
 mod clock;
 pub mod dirs;
@@ -70,6 +71,7 @@ mod units;
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::CacheOutcome;
+pub use call_stats::{CallStats, LATENCY_BUCKETS, LastError, MAX_LAST_ERROR, latency_quantile};
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
 pub use epoch::EPOCH_TICK;
