@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
 # workspace's tests (which build the wasm guests), and one run of each host example in
-# examples/host. Installs the wasm32-wasip1 target if needed. Ends with one summary line:
+# examples/host. Installs the wasm32-wasip1 target if needed, and Debian's chromium and
+# chromedriver for the console's browser tests (scripts/browser.sh, idempotent). Ends with one summary line:
 # "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "guests (wasm32-wasip1)"
 bash scripts/build-guests.sh
+
+step "browser for the console tests (Debian chromium + chromedriver)"
+bash scripts/browser.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

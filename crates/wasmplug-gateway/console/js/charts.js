@@ -92,7 +92,8 @@ export class Charts {
         title: spec.title,
         width,
         height: 180,
-        scales: { x: { time: true } },
+        // At least a minute wide (a lone sample would otherwise span years), at most what is kept.
+        scales: { x: { time: true, range: (u, min, max) => [Math.min(min ?? max - 60, max - 60), max] } },
         axes: [{}, { size: 60 }],
         series: [{}, ...spec.series.map((x) => ({ label: x.label, stroke: x.stroke, width: 2, dash: x.dash, spanGaps: false }))],
       };

@@ -87,22 +87,37 @@ export function pluginPage(root, ctx, name) {
     await act('Upload', 'PUT', path, `Upload ${module.name} (${fmt.bytes(module.size)}) with ${manifest.name} as a new version of ${name}?`, body);
   }
 
+  // Sliders the operator moved and did not apply yet are left alone by refreshes.
+  let dirty = false;
+
   function renderWeights() {
+    const current = [...weights.querySelectorAll('input.weight')].map((s) => s.dataset.version);
+    const versions = plugin.versions.map((v) => v.version);
+    if (current.join() === versions.join()) {
+      if (dirty) return;
+      for (const v of plugin.versions) {
+        weights.querySelector(`input[data-version="${CSS.escape(v.version)}"]`).value = String(v.weight);
+        setText(weights.querySelector(`output[data-version="${CSS.escape(v.version)}"]`), v.weight);
+      }
+      return;
+    }
+    dirty = false;
     const sliders = plugin.versions.map((v) => {
-      const output = el('output', { id: `weight-value-${v.version}`, text: String(v.weight) });
+      const output = el('output', { id: `weight-value-${v.version}`, data: { version: v.version }, text: String(v.weight) });
       const slider = el('input', {
         type: 'range', min: 0, max: 100, step: 1, value: v.weight, id: `weight-${v.version}`,
         class: 'weight', data: { version: v.version },
-        oninput: (e) => setText(output, e.target.value),
+        oninput: (e) => { dirty = true; setText(output, e.target.value); },
       });
       return el('div', { class: 'weight-row' }, el('label', { for: slider.id, text: v.version }), slider, output);
     });
     const apply = el('button', {
       id: 'apply-weights', type: 'button', class: 'primary',
-      onclick: () => {
+      onclick: async () => {
         const body = { weights: Object.fromEntries([...weights.querySelectorAll('input.weight')].map((s) => [s.dataset.version, Number(s.value)])) };
         const text = Object.entries(body.weights).map(([v, w]) => `${v}: ${w}`).join(', ');
-        act('Weights', 'PUT', `${path}/weights`, `Set the weights of ${name} to ${text}?`, body);
+        dirty = false;
+        await act('Weights', 'PUT', `${path}/weights`, `Set the weights of ${name} to ${text}?`, body);
       },
     }, 'Apply weights');
     weights.replaceChildren(...sliders, apply);

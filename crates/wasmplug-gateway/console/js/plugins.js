@@ -101,7 +101,9 @@ export function pluginCard(plugin) {
 export function pluginsPage(root, ctx) {
   const list = el('div', { id: 'plugins' });
   const status = el('p', { class: 'muted', text: 'Loading…' });
-  root.append(el('h1', { text: 'Plugins' }), status, list);
+  root.append(el('h1', { text: 'Plugins' }),
+    el('p', { class: 'muted', text: 'Calls/s, error rate and p50/p99 are over the last 10 seconds; calls, errors by class, memory and fuel since each version loaded.' }),
+    status, list);
   let timer = null;
 
   async function refresh() {

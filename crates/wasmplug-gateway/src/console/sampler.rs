@@ -193,6 +193,7 @@ impl Samples {
         let mut inner = self.lock();
         inner.next_tick += 1;
         let tick = inner.next_tick;
+        let previous_at = inner.ticks.back().map(|(_, at)| *at);
         inner.ticks.push_back((tick, at));
         if inner.ticks.len() > KEEP {
             inner.ticks.pop_front();
@@ -206,8 +207,22 @@ impl Samples {
                     .entry(key.clone())
                     .or_insert_with(|| inner.versions.remove(&key).unwrap_or_default());
                 let raw = Raw::of(v, at);
-                let point = match series.raws.back() {
-                    Some(previous) => {
+                if series.raws.is_empty() {
+                    // A version seen for the first time loaded since the previous sample
+                    // (the console starts before the plugins load): its counters began at
+                    // zero then.
+                    series.raws.push_back(Raw {
+                        at: previous_at
+                            .unwrap_or(at.saturating_sub(SAMPLE_EVERY.as_millis() as u64)),
+                        ..Raw::default()
+                    });
+                }
+                let point = series.raws.back().map_or(
+                    Point {
+                        tick,
+                        ..Point::default()
+                    },
+                    |previous| {
                         let r = rates(previous, &raw);
                         Point {
                             tick,
@@ -216,12 +231,8 @@ impl Samples {
                             p50_ms: r.p50_ms,
                             p99_ms: r.p99_ms,
                         }
-                    }
-                    None => Point {
-                        tick,
-                        ..Point::default()
                     },
-                };
+                );
                 series.rates = series
                     .raws
                     .front()
@@ -345,14 +356,15 @@ mod tests {
         let samples = Samples::default();
         let first = samples.sample(&[status("p", &[("1.0.0", 100, 0)])], 1_000);
         assert_eq!(
-            first.versions[0].point.calls_per_s, 0.0,
-            "no rate from one sample"
+            first.versions[0].point.calls_per_s, 100.0,
+            "a new version counts from zero, over one interval"
         );
         let second = samples.sample(&[status("p", &[("1.0.0", 150, 10)])], 2_000);
         let v = &second.versions[0];
         assert_eq!(v.point.calls_per_s, 50.0);
         assert_eq!(v.point.errors_per_s, 10.0);
-        assert_eq!(v.live.rates.error_rate, 0.2);
+        // The window holds everything since the version appeared: 10 errors in 150 calls.
+        assert!((v.live.rates.error_rate - 10.0 / 150.0).abs() < 1e-12);
         let p50 = v.point.p50_ms.unwrap();
         assert!((0.5..=1.0).contains(&p50), "{p50}");
         // A restarted counter counts from zero instead of going negative.
@@ -377,7 +389,8 @@ mod tests {
             s["versions"]["1.1.0"]["calls_per_s"],
             json!([null, 0.0, 5.0])
         );
-        assert_eq!(samples.rates("p", "1.0.0").calls_per_s, 10.0);
+        // 20 calls since the version appeared (counted from zero one interval earlier).
+        assert_eq!(samples.rates("p", "1.0.0").calls_per_s, 20.0 / 3.0);
         samples.sample(&[status("p", &[("1.1.0", 5, 0)])], 4_000);
         let s = samples.series("p");
         assert!(
