@@ -2,8 +2,8 @@
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
 # workspace's tests (which build the wasm guests), and one run of each host example in
 # examples/host. Installs the wasm32-wasip1 target if needed, and Debian's chromium and
-# chromedriver for the console's browser tests (scripts/browser.sh, idempotent). Ends with one summary line:
-# "N passed, N failed".
+# chromedriver for the console's browser tests (scripts/browser.sh, idempotent). Ends
+# with one summary line: "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -228,6 +228,19 @@ impl Browser {
         path
     }
 
+    /// Like [`Browser::shot`], with the element matching `css` scrolled into view.
+    pub async fn shot_at(&self, name: &str, css: &str) -> PathBuf {
+        self.js(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'end'});",
+            vec![Value::from(css)],
+        )
+        .await;
+        let png = self.client.screenshot().await.unwrap();
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
     /// What the page set in `window.__xss` (a test guest's payload would set it).
     pub async fn xss(&self) -> Value {
         self.js(

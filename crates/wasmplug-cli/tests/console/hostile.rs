@@ -121,7 +121,7 @@ async fn console_renders_plugin_supplied_markup_as_text() {
         "the plugin page's description is text too"
     );
     assert_inert(&b, "plugin").await;
-    b.shot("07-hostile-plugin").await;
+    b.shot_at("07-hostile-plugin", "#history").await;
 
     // The events page.
     b.click("#nav-events").await;

@@ -244,7 +244,7 @@ async fn console_signs_in_shows_live_plugins_splits_a_canary_and_shows_a_rejecti
         reason.as_str().unwrap().contains("invalid_wasm"),
         "{reason}"
     );
-    b.shot("04-plugin-rejected").await;
+    b.shot_at("04-plugin-rejected", "#history").await;
     assert_eq!(
         gw.weights("greet"),
         [("1.0.0".to_string(), 90), ("1.1.0".to_string(), 10)],
