@@ -5,9 +5,21 @@
 #   examples/host/price-quote/price-quote.wasm  the plugin of the host example
 #   target/guests/wasm/<probe>.wasm         the test guests of the host's integration tests
 #
+# With `--all` first, also the examples in Go, C, Zig and AssemblyScript
+# (examples/plugins/<example>-<lang>/), after installing their toolchains with
+# scripts/toolchains.sh: each is built with `wasmplug build`, using the binary named by
+# $WASMPLUG_BIN (default target/debug/wasmplug, built with cargo when missing). A failed
+# build fails the script.
+#
 # Idempotent: cargo rebuilds only what changed and artifacts are copied only when they
 # differ. Extra arguments are passed to `cargo build` (e.g. `-v`).
 set -euo pipefail
+
+ALL=""
+if [[ "${1:-}" == "--all" ]]; then
+    ALL=1
+    shift
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET=wasm32-wasip1
@@ -42,7 +54,7 @@ copy() {
 build examples/plugins "$@"
 build tests/guests/rust "$@"
 
-for name in echo greet json-transformer api-proxy; do
+for name in echo greet json-transformer counter api-proxy; do
     copy "$OUT/${name//-/_}.wasm" "$ROOT/examples/plugins/$name/$name.wasm"
 done
 # Needs the application's `shop::*` host functions, so it is not in the plugin directory
@@ -52,4 +64,26 @@ copy "$OUT/price_quote.wasm" "$ROOT/examples/host/price-quote/price-quote.wasm"
 mkdir -p "$TARGET_DIR/wasm"
 for name in pdk-probe host-probe custom-probe; do
     copy "$OUT/${name//-/_}.wasm" "$TARGET_DIR/wasm/$name.wasm"
+done
+
+[[ -n "$ALL" ]] || exit 0
+
+# The other languages' examples.
+source "$ROOT/scripts/toolchains.sh" c go zig assemblyscript
+WASMPLUG_BIN="${WASMPLUG_BIN:-$ROOT/target/debug/wasmplug}"
+if [[ ! -x "$WASMPLUG_BIN" ]]; then
+    echo "building the wasmplug binary (cargo build -p wasmplug-cli)" >&2
+    cargo build --locked --quiet -p wasmplug-cli
+fi
+for lang in go c zig assemblyscript; do
+    for example in echo greet json-transformer counter; do
+        dir="$ROOT/examples/plugins/$example-$lang"
+        "$WASMPLUG_BIN" build "$dir" >"$TARGET_DIR/build-$example-$lang.log" 2>&1 || {
+            cat "$TARGET_DIR/build-$example-$lang.log" >&2
+            echo "error: wasmplug build ${dir#"$ROOT"/} failed" >&2
+            exit 1
+        }
+        wasm="$dir/$example-$lang.wasm"
+        printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
+    done
 done

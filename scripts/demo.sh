@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job: build the host and the example plugins (installing the wasm32-wasip1 target
-# if needed), serve the examples over HTTP with `wasmplug serve` (hot reload on), and call
-# the json-transformer plugin through the gateway with curl.
+# The main job: build the host and the example plugins in every language (installing the
+# wasm32-wasip1 target and, through scripts/toolchains.sh, the Go, C, Zig and
+# AssemblyScript toolchains if needed), serve the examples over HTTP with `wasmplug serve`
+# (hot reload on), and call the json-transformer plugin and a Go plugin through the gateway
+# with curl.
 #
 # From a terminal the gateway keeps serving until Ctrl-C; without one (CI, a pipe) it stops
 # after the demo calls. WASMPLUG_ADDR picks the address (default 127.0.0.1:8080).
@@ -12,9 +14,10 @@ cd "$ROOT"
 ADDR="${WASMPLUG_ADDR:-127.0.0.1:8080}"
 URL="http://$ADDR"
 
-bash scripts/build-guests.sh
 cargo build --locked --quiet -p wasmplug-cli
 WASMPLUG="$ROOT/target/debug/wasmplug"
+# The examples in Rust, Go, C, Zig and AssemblyScript (installs the toolchains once).
+WASMPLUG_BIN="$WASMPLUG" bash scripts/build-guests.sh --all
 
 # GET PATH: prints the body (curl when available, else bash's /dev/tcp).
 get() {
@@ -65,6 +68,10 @@ if command -v curl >/dev/null; then
     echo
     echo "\$ curl -s -d world $URL/v1/plugins/greet/greet"
     curl -sS -d world "$URL/v1/plugins/greet/greet"
+    echo
+    echo
+    echo "\$ curl -s -d world $URL/v1/plugins/greet-go/greet        # the same plugin in Go"
+    curl -sS -d world "$URL/v1/plugins/greet-go/greet"
     echo
 else
     echo "(curl is not installed: run the command above from another shell)"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
 # workspace's tests (which build the wasm guests), and one run of each host example in
-# examples/host. Installs the wasm32-wasip1 target if needed, and Debian's chromium and
-# chromedriver for the console's browser tests (scripts/browser.sh, idempotent). Ends
-# with one summary line: "N passed, N failed".
+# examples/host. Installs the wasm32-wasip1 target and the reference wasmsign2 CLI
+# (target/tools) if needed, and Debian's chromium and chromedriver for the console's
+# browser tests (scripts/browser.sh, idempotent). Ends with one summary line:
+# "N passed, N failed".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -31,6 +32,20 @@ step "cargo test (guest workspaces, native)"
 for ws in examples/plugins tests/guests/rust; do
     cargo test --locked --quiet --manifest-path "$ws/Cargo.toml" --target-dir target/guests 2>&1 | tee -a "$LOG"
 done
+
+step "reference wasmsign2 CLI (signature interop tests; installed once into target/tools)"
+bash scripts/install-wasmsign2.sh >/dev/null
+# The conformance suite and the scaffold tests need every language's examples, built with
+# the same wasmplug binary the tests use (one cargo build: --no-run compiles what the next
+# step runs).
+step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug build)"
+cargo test --locked --workspace --no-run --quiet
+WASMPLUG_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/wasmplug" bash scripts/build-guests.sh --all
+export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
+GO_SOURCES=(pdk/go examples/plugins/*-go tests/guests/from-docs/go)
+unformatted="$("$WASMPLUG_TOOLCHAINS/go/go/bin/gofmt" -l "${GO_SOURCES[@]}")"
+[[ -z "$unformatted" ]] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
+"$WASMPLUG_TOOLCHAINS/zig/ziglang/zig" fmt --check pdk/zig examples/plugins/*-zig/main.zig tests/guests/from-docs/zig
 
 step "cargo test (host workspace)"
 cargo test --locked --workspace 2>&1 | tee -a "$LOG"

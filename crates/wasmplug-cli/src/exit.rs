@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 /// Exit code: something other than loading or calling failed.
 pub const OTHER: u8 = 1;
+/// Exit code of `wasmplug diff` when the new contract breaks the old one.
+pub const BREAKING: u8 = 1;
 /// Exit code: the plugin could not be loaded or is not a valid plugin.
 pub const LOAD: u8 = 3;
 /// Exit code: the plugin call failed.

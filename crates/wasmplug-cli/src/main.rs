@@ -1,7 +1,8 @@
 //! `wasmplug`: run and inspect WebAssembly plugins from the command line.
 //!
 //! Exit codes: 0 success, 1 other failure (e.g. unreadable input file), 2 usage error,
-//! 3 the plugin could not be loaded (or is not a valid plugin), 4 the call failed.
+//! 3 the plugin could not be loaded (or is not a valid plugin, or not validly signed),
+//! 4 the call failed; `wasmplug diff` exits 1 when the new contract breaks the old one.
 //! A closed stdout (`wasmplug run ... | head`) is not an error.
 
 mod commands;

@@ -668,3 +668,30 @@ fn issue11_fifo_or_device_as_plugin_file_is_refused_without_blocking() {
         assert_fails(&out, LOAD_ERROR, "character device");
     }
 }
+
+/// Regression (issue 11, item 11): `--timeout 500000000000y` overflowed the epoch deadline
+/// (a panic inside wasmtime in a debug build, no limit at all in a release build).
+#[test]
+fn issue_11_11_a_huge_timeout_is_refused_with_a_clear_error() {
+    let echo = wat("echo");
+    let out = wasmplug(&[
+        "run",
+        &echo,
+        "echo",
+        "--input",
+        "x",
+        "--timeout",
+        "500000000000y",
+    ]);
+    assert_fails(&out, 3, "limit `timeout`");
+    assert!(
+        stderr(&out).contains("at most 1day per call"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    // The maximum itself is accepted.
+    let out = wasmplug(&["run", &echo, "echo", "--input", "x", "--timeout", "1day"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"x");
+}

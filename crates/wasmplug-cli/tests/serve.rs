@@ -181,6 +181,41 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
     let r = server.call("POST", "/v1/plugins/greet/greet", &[], b"gateway");
     assert_eq!((r.status, r.body.as_str()), (200, "Hello, gateway!"));
 
+    // The same examples in every language are served next to the Rust ones
+    // (WASMPLUG_SKIP_LANGS=go,zig skips languages locally; CI builds them all).
+    let skip = std::env::var("WASMPLUG_SKIP_LANGS").unwrap_or_default();
+    for lang in ["go", "c", "zig", "assemblyscript"] {
+        if skip.split(',').any(|s| s.trim() == lang) {
+            continue;
+        }
+        assert!(out.contains(&format!("greet-{lang} 1.0.0: greet")), "{out}");
+        let r = server.call(
+            "POST",
+            &format!("/v1/plugins/greet-{lang}/greet"),
+            &[],
+            b"gateway",
+        );
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "Hello, gateway!"),
+            "{lang}"
+        );
+        let r = server.call(
+            "POST",
+            &format!("/v1/plugins/json-transformer-{lang}/execute"),
+            &[("X-Wasmplug-Envelope", "1"), ("X-Request-Id", "req-002")],
+            br#"{"action":"transform"}"#,
+        );
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (
+                200,
+                r#"{"success":true,"data":{"action":"transform","_request_id":"req-002","_processed":true}}"#
+            ),
+            "{lang}"
+        );
+    }
+
     let metrics = server.call("GET", "/metrics", &[], b"").body;
     assert!(
         metrics.contains(r#"wasmplug_calls_total{plugin="json-transformer",version="1.0.0",function="execute"} 1"#),

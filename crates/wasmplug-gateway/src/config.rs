@@ -24,6 +24,16 @@
 //! name = "beta"
 //! header = { name = "X-Experiment", equals = "B" }
 //! to = "=1.2.0-beta"
+//!
+//! [trust]                          # signed plugins (docs/trust.md); off by default
+//! require_signatures = true
+//! audit_log = "/var/log/wasmplug/trust.jsonl"
+//! [trust.publishers.release]
+//! key = "keys/release.pub"
+//! plugins = ["*"]
+//!
+//! [contract]                       # the reload/upload gate (docs/contract.md)
+//! allow_breaking = false           # refuse candidates that break the running contract
 //! ```
 //!
 //! Unknown keys are errors that name the key and the line.
@@ -35,6 +45,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 use wasmplug::ByteSize;
+use wasmplug::trust::TrustConfig;
 
 use crate::auth::AdminToken;
 
@@ -79,6 +90,20 @@ pub struct GatewayConfig {
     pub plugins: BTreeMap<String, PluginSettings>,
     /// Rollout rules, by plugin name (validated when the plugins are loaded).
     pub routing: BTreeMap<String, wasmplug::RoutingRules>,
+    /// The trust policy (`[trust]`). By default off.
+    pub trust: TrustConfig,
+    /// The contract gate of reloads and uploads (`[contract]`).
+    pub contract: ContractSettings,
+}
+
+/// The `[contract]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct ContractSettings {
+    /// Accept candidates that break the running version's contract
+    /// ([`wasmplug::RegistryConfig::allow_breaking`]). By default `false`.
+    pub allow_breaking: bool,
 }
 
 impl Default for GatewayConfig {
@@ -96,6 +121,8 @@ impl Default for GatewayConfig {
             admin: AdminConfig::default(),
             plugins: BTreeMap::new(),
             routing: BTreeMap::new(),
+            trust: TrustConfig::default(),
+            contract: ContractSettings::default(),
         }
     }
 }
@@ -157,6 +184,7 @@ impl GatewayConfig {
         config.plugin_dir = base.join(&config.plugin_dir);
         config.cache_dir = config.cache_dir.map(|d| base.join(d));
         config.admin.token_file = config.admin.token_file.map(|f| base.join(f));
+        config.trust.resolve_paths(base);
         Ok(config)
     }
 
@@ -228,6 +256,31 @@ mod tests {
         assert_eq!(c.admin.token_env, "TOK");
         assert!(c.plugin("json-transformer").envelope);
         assert!(!c.plugin("other").envelope);
+    }
+
+    #[test]
+    fn trust_and_contract_tables_parse_with_paths_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wasmplug.toml");
+        std::fs::write(
+            &path,
+            "[trust]\nrequire_signatures = true\naudit_log = \"log/trust.jsonl\"\n[trust.publishers.release]\nkey = \"keys/r.pub\"\nplugins = [\"*\"]\n[contract]\nallow_breaking = true\n",
+        )
+        .unwrap();
+        let c = GatewayConfig::from_file(&path).unwrap();
+        assert!(c.trust.require_signatures && c.contract.allow_breaking);
+        assert_eq!(
+            c.trust.publishers["release"].key,
+            dir.path().join("keys/r.pub")
+        );
+        assert_eq!(c.trust.audit_log, Some(dir.path().join("log/trust.jsonl")));
+        let d = GatewayConfig::default();
+        assert!(!d.trust.require_signatures && !d.contract.allow_breaking);
+        let err = GatewayConfig::parse("[contract]\nallow_braking = true\n").unwrap_err();
+        assert!(
+            err.contains("allow_braking") && err.contains("line 2"),
+            "{err}"
+        );
     }
 
     #[test]

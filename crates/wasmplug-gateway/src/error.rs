@@ -19,7 +19,7 @@
 //! | `unauthorized` (no bearer token) / `forbidden` (wrong token) | 401 / 403 |
 //! | `cross_origin` (a browser sent a state-changing admin request from another site) | 403 |
 //! | load errors on admin upload/reload (`manifest`, `invalid_wasm`, ...) | 422 |
-//! | `capability_escalation`, `no_previous_version` (rollback with nothing to go back to) | 409 |
+//! | `capability_escalation`, `breaking_contract`, `no_previous_version` (rollback with nothing to go back to) | 409 |
 
 use std::time::Duration;
 
@@ -159,7 +159,9 @@ fn plugin_status(e: &wasmplug::Error) -> StatusCode {
             .filter(|c| (400..=599).contains(c))
             .and_then(|c| StatusCode::from_u16(c).ok())
             .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        E::CapabilityEscalation { .. } | E::NoPreviousVersion { .. } => StatusCode::CONFLICT,
+        E::CapabilityEscalation { .. }
+        | E::BreakingContract { .. }
+        | E::NoPreviousVersion { .. } => StatusCode::CONFLICT,
         E::InvalidRouting { .. } => StatusCode::BAD_REQUEST,
         e if e.is_load_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

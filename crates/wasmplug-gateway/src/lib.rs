@@ -49,7 +49,8 @@ mod state;
 
 pub use auth::AdminToken;
 pub use config::{
-    AdminConfig, ConfigError, DEFAULT_ADMIN_TOKEN_ENV, GatewayConfig, PluginSettings,
+    AdminConfig, ConfigError, ContractSettings, DEFAULT_ADMIN_TOKEN_ENV, GatewayConfig,
+    PluginSettings,
 };
 pub use error::ApiError;
 pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};

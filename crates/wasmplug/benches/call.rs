@@ -1,7 +1,8 @@
 //! One call on a warm instance (`Isolation::Reuse`, default limits: 5 s deadline and 64 MiB
 //! memory limit active), through `Plugin::call` and through bare wasmtime, same guest, same
 //! input: noop, echo 1 KiB, echo 64 KiB, json-transformer `execute`, and pdk-probe's
-//! compute-heavy `work`.
+//! compute-heavy `work`. `call-async/json-execute` compares `Plugin::call_async` (awaited
+//! on a current-thread tokio runtime) with the sync `Plugin::call` of the same instance.
 //!
 //! `cargo bench -p wasmplug --bench call`
 
@@ -102,9 +103,43 @@ fn call(c: &mut Criterion) {
     }
 }
 
+/// What `call_async` costs over the sync call (the same async call path, driven by tokio
+/// instead of the calling thread).
+fn call_async(c: &mut Criterion) {
+    let plugin = load(&common::example_manifest("json-transformer"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let input = common::JSON_INPUT;
+    let via_async = || rt.block_on(plugin.call_async("execute", input.to_vec()));
+    assert_eq!(via_async().unwrap(), plugin.call("execute", input).unwrap());
+    let mut group = c.benchmark_group("call-async");
+    group.bench_function(BenchmarkId::new("json-execute", "sync"), |b| {
+        b.iter(|| plugin.call("execute", black_box(input)).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("json-execute", "async"), |b| {
+        b.iter(|| via_async().unwrap())
+    });
+    group.finish();
+    if let (Some(sync), Some(asynk)) = (
+        common::median_ns("call-async", "json-execute", "sync"),
+        common::median_ns("call-async", "json-execute", "async"),
+    ) {
+        common::line(format!(
+            "call-async/json-execute: call_async {} vs call {} = {:.2}x (+{}) (medians)",
+            common::fmt_ns(asynk),
+            common::fmt_ns(sync),
+            asynk / sync,
+            common::fmt_ns(asynk - sync)
+        ));
+    }
+}
+
 fn main() {
     let mut c = common::criterion();
     call(&mut c);
+    call_async(&mut c);
     c.final_summary();
     common::print_summary();
 }

@@ -2,16 +2,20 @@
 //!
 //! An entry is keyed by the sha256 of the module bytes, this crate's version and the
 //! engine's compatibility hash (wasmtime's digest of every compiler and runtime setting that
-//! affects machine code). Its file holds a header (magic, payload length, sha256 of the
-//! payload) and the payload, `Module::serialize` output. On load the header and the
-//! payload's sha256 are checked before wasmtime sees a byte, and wasmtime then checks its
+//! affects machine code). It is two files: `<key>.cwasm`, the `Module::serialize` output
+//! as it is, and `<key>.sum`, a header (magic, payload length, sha256 of the payload). A hit
+//! opens the `.cwasm` once, checks its length and sha256 against the `.sum` by streaming
+//! through it, and hands the same open file to wasmtime (`Module::deserialize_open_file`),
+//! which maps it copy-on-write instead of reading and copying it. wasmtime then checks its
 //! own version and settings: a truncated, corrupt or foreign entry is recompiled and
-//! rewritten, never trusted. Entries are written to a temporary file and renamed, so a
-//! concurrent reader never sees half an entry.
+//! rewritten, never trusted. Both files are written to temporary files and renamed, the
+//! `.sum` last, so a concurrent reader never sees half an entry.
 //!
 //! This is the one place outside the ABI memory module that uses `unsafe`
-//! (`Module::deserialize` must be given bytes that `Module::serialize` produced); the
-//! checksum written next to those bytes is what makes it sound.
+//! (`Module::deserialize_open_file` must be given bytes that `Module::serialize` produced,
+//! and the file must not change while the module lives); the checksum written next to
+//! those bytes, and entries only ever being replaced by rename (never rewritten in place),
+//! are what make it sound.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -20,7 +24,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 /// First bytes of every cache entry.
-const MAGIC: &[u8; 8] = b"WPLGC\x00\x00\x01";
+const MAGIC: &[u8; 8] = b"WPLGC\x00\x00\x02";
 /// Magic, payload length (u64 LE), payload sha256.
 const HEADER_LEN: usize = 8 + 8 + 32;
 
@@ -61,6 +65,21 @@ fn entry_path(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -
     dir.join(format!("{}.cwasm", hex::encode(h.0.finalize())))
 }
 
+/// The checksum file next to an entry.
+fn sum_path(entry: &Path) -> PathBuf {
+    entry.with_extension("sum")
+}
+
+/// The module cached in `dir` under `key`, if its entry is there and sound.
+pub(crate) fn lookup(
+    engine: &wasmtime::Engine,
+    dir: &Path,
+    key: &[u8; 32],
+) -> Option<wasmtime::Module> {
+    let path = entry_path(dir, engine, key);
+    path.is_file().then(|| load(engine, &path)).flatten()
+}
+
 /// Loads the module from the cache in `dir`, or compiles it and stores it there.
 pub(crate) fn compile(
     engine: &wasmtime::Engine,
@@ -86,16 +105,18 @@ pub(crate) fn compile(
 }
 
 fn load(engine: &wasmtime::Engine, path: &Path) -> Option<wasmtime::Module> {
-    let data = std::fs::read(path).ok()?;
-    let payload = verified_payload(&data);
-    if payload.is_none() {
+    let header = std::fs::read(sum_path(path)).ok()?;
+    let mut file = std::fs::File::open(path).ok()?;
+    if !verified(&header, &mut file) {
         tracing::warn!(path = %path.display(), "corrupt compiled-module cache entry; recompiling");
         return None;
     }
-    // SAFETY: `payload` is byte-for-byte what `Module::serialize` wrote in `store` (its
-    // length and sha256 match the header written with it), and wasmtime checks that it was
-    // produced by this wasmtime version with compatible settings before using it.
-    match unsafe { wasmtime::Module::deserialize(engine, payload?) } {
+    // SAFETY: the file's bytes are what `Module::serialize` wrote in `store` (its length and
+    // sha256 match the header written with it), wasmtime checks that they were produced by
+    // this wasmtime version with compatible settings before using them, and entries are
+    // only replaced by rename, never modified in place, so the open file keeps these bytes
+    // for as long as the module maps it.
+    match unsafe { wasmtime::Module::deserialize_open_file(engine, file) } {
         Ok(module) => Some(module),
         Err(e) => {
             tracing::warn!(path = %path.display(), "unusable compiled-module cache entry ({e:#}); recompiling");
@@ -104,18 +125,37 @@ fn load(engine: &wasmtime::Engine, path: &Path) -> Option<wasmtime::Module> {
     }
 }
 
-/// The payload of a cache file if its header and checksum are intact.
-fn verified_payload(data: &[u8]) -> Option<&[u8]> {
-    let header = data.get(..HEADER_LEN)?;
-    if &header[..8] != MAGIC {
-        return None;
+/// The header of a payload: magic, length, sha256.
+fn header(payload: &[u8]) -> Vec<u8> {
+    let mut h = MAGIC.to_vec();
+    h.extend((payload.len() as u64).to_le_bytes());
+    h.extend(Sha256::digest(payload));
+    h
+}
+
+/// Whether `file` (read from its start, then rewound) is the payload `header` describes.
+fn verified(header: &[u8], file: &mut (impl std::io::Read + std::io::Seek)) -> bool {
+    if header.len() != HEADER_LEN || &header[..8] != MAGIC {
+        return false;
     }
-    let len = u64::from_le_bytes(header[8..16].try_into().ok()?);
-    let payload = &data[HEADER_LEN..];
-    if payload.len() as u64 != len || Sha256::digest(payload)[..] != header[16..48] {
-        return None;
+    let len = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
+    let mut hasher = ShaHasher(Sha256::new());
+    let read = std::io::copy(file, &mut HashWriter(&mut hasher));
+    let rewound = file.seek(std::io::SeekFrom::Start(0)).is_ok();
+    rewound && read.is_ok_and(|n| n == len) && hasher.0.finalize()[..] == header[16..48]
+}
+
+/// An `io::Write` that feeds a sha256.
+struct HashWriter<'a>(&'a mut ShaHasher);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.0.update(buf);
+        Ok(buf.len())
     }
-    Some(payload)
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn store(dir: &Path, path: &Path, module: &wasmtime::Module) -> std::io::Result<()> {
@@ -123,14 +163,16 @@ fn store(dir: &Path, path: &Path, module: &wasmtime::Module) -> std::io::Result<
     let payload = module
         .serialize()
         .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    write_renamed(dir, path, &payload)?;
+    write_renamed(dir, &sum_path(path), &header(&payload))
+}
+
+/// Writes `bytes` to a temporary file in `dir`, syncs it and renames it to `path`.
+fn write_renamed(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = tempfile_in(dir)?;
-    tmp.1.write_all(MAGIC)?;
-    tmp.1.write_all(&(payload.len() as u64).to_le_bytes())?;
-    tmp.1.write_all(&Sha256::digest(&payload))?;
-    tmp.1.write_all(&payload)?;
+    tmp.1.write_all(bytes)?;
     tmp.1.sync_all()?;
-    std::fs::rename(&tmp.0, path)?;
-    Ok(())
+    std::fs::rename(&tmp.0, path)
 }
 
 /// A uniquely named temporary file in `dir`.
@@ -156,19 +198,21 @@ mod tests {
 
     #[test]
     fn payload_is_verified_before_use() {
-        let payload = b"compiled code";
-        let mut data = MAGIC.to_vec();
-        data.extend((payload.len() as u64).to_le_bytes());
-        data.extend(Sha256::digest(payload));
-        data.extend(payload);
-        assert_eq!(verified_payload(&data), Some(&payload[..]));
-        let mut flipped = data.clone();
+        use std::io::Cursor;
+        let payload = b"compiled code".to_vec();
+        let good = header(&payload);
+        assert!(verified(&good, &mut Cursor::new(payload.clone())));
+        let mut flipped = payload.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert_eq!(verified_payload(&flipped), None, "flipped bit");
-        assert_eq!(verified_payload(&data[..data.len() - 1]), None, "truncated");
-        let mut foreign = data.clone();
+        assert!(!verified(&good, &mut Cursor::new(flipped)), "flipped bit");
+        let truncated = payload[..payload.len() - 1].to_vec();
+        assert!(!verified(&good, &mut Cursor::new(truncated)), "truncated");
+        let mut foreign = good.clone();
         foreign[0] = b'X';
-        assert_eq!(verified_payload(&foreign), None, "wrong magic");
-        assert_eq!(verified_payload(b"short"), None);
+        assert!(
+            !verified(&foreign, &mut Cursor::new(payload.clone())),
+            "magic"
+        );
+        assert!(!verified(b"short", &mut Cursor::new(payload)));
     }
 }

@@ -22,6 +22,25 @@ use crate::host::HostState;
 /// Default maximum wasm stack per call (the wasmtime default).
 pub const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
 
+/// Stack left to host code on a call's fiber, above the guest's `max_wasm_stack`.
+///
+/// Every call runs on a fiber stack of `max_wasm_stack + HOST_STACK_HEADROOM` bytes
+/// (wasmtime's `async_stack_size`). The guest may use up to `max_wasm_stack` of it (deeper
+/// recursion traps with `StackOverflow`); what is left is for the host functions the guest
+/// calls, which run on the same stack: WASI, the built-ins (their blocking work, kv and
+/// HTTP, runs on other threads; on the fiber they only copy and (de)serialise), and the
+/// application's functions. 1.5 MiB is the headroom of wasmtime's own defaults (a 2 MiB
+/// async stack over a 512 KiB wasm stack), kept for any `stack` limit.
+///
+/// Arithmetic with the pooling allocator: one stack per call in flight, at most
+/// `total_instances` of them (`total_stacks` = `total_instances`, 512 by default), so
+/// `512 x (512 KiB + 1.5 MiB)` = 1 GiB of address space is reserved for stacks (plus a
+/// guard page each), next to the ~2 TiB of memory slots. Physical memory is only what calls
+/// touch; stacks are reused without being zeroed or returned to the kernel
+/// (`async_stack_zeroing` off: compiled wasm never reads a stack slot it did not write), so
+/// a reused stack takes no page faults.
+pub const HOST_STACK_HEADROOM: usize = 1536 * 1024;
+
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EngineConfig {
@@ -139,12 +158,15 @@ impl Engine {
         let mut wt = wasmtime::Config::new();
         wt.epoch_interruption(true)
             .consume_fuel(config.fuel)
-            .max_wasm_stack(config.max_wasm_stack);
+            .max_wasm_stack(config.max_wasm_stack)
+            .async_stack_size(config.max_wasm_stack.saturating_add(HOST_STACK_HEADROOM));
         if let Some(pooling) = &config.pooling {
             let mut pool = wasmtime::PoolingAllocationConfig::new();
             pool.total_core_instances(pooling.total_instances)
                 .total_memories(pooling.total_instances)
                 .total_tables(pooling.total_instances)
+                // One fiber stack per call in flight (see `HOST_STACK_HEADROOM`).
+                .total_stacks(pooling.total_instances)
                 .linear_memory_keep_resident(pooling.keep_resident)
                 .table_keep_resident(pooling.keep_resident)
                 .table_elements(pooling.table_elements)
@@ -241,6 +263,12 @@ impl Engine {
             .cache_dir
             .as_deref()
             .is_some_and(|dir| crate::cache::has_entry(dir, &self.inner.wasmtime, sha256))
+    }
+
+    /// The module cached under `key`, if the cache has a sound entry for it.
+    pub(crate) fn cached(&self, key: &[u8; 32]) -> Option<wasmtime::Module> {
+        let dir = self.inner.config.cache_dir.as_deref()?;
+        crate::cache::lookup(&self.inner.wasmtime, dir, key)
     }
 
     pub(crate) fn compile(

@@ -53,11 +53,19 @@ impl EpochClock {
     }
 }
 
+/// Most ticks a deadline is armed with: wasmtime adds the current epoch to it, so it must
+/// leave room for any epoch this process can reach (`u64::MAX / 2` ticks of 1 ms is 146
+/// million years). A call without timeout is armed with it too.
+pub(crate) const MAX_DEADLINE_TICKS: u64 = u64::MAX / 2;
+
 /// `timeout` in ticks, rounded up, plus one (so a deadline never fires before `timeout`
-/// because the call started just before a tick).
+/// because the call started just before a tick), at most [`MAX_DEADLINE_TICKS`].
 pub(crate) fn timeout_ticks(timeout: Duration) -> u64 {
     let ticks = timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
-    u64::try_from(ticks).unwrap_or(u64::MAX).saturating_add(1)
+    u64::try_from(ticks)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
+        .min(MAX_DEADLINE_TICKS)
 }
 
 #[cfg(test)]
@@ -69,6 +77,9 @@ mod tests {
         assert_eq!(timeout_ticks(Duration::ZERO), 1);
         assert_eq!(timeout_ticks(Duration::from_micros(1)), 2);
         assert_eq!(timeout_ticks(Duration::from_secs(1)), 1001);
-        assert_eq!(timeout_ticks(Duration::MAX), u64::MAX);
+        // Regression (issue 11, item 11): a huge timeout must not overflow the epoch sum.
+        assert_eq!(timeout_ticks(Duration::MAX), MAX_DEADLINE_TICKS);
+        let huge = Duration::from_millis(u64::MAX);
+        assert_eq!(timeout_ticks(huge), MAX_DEADLINE_TICKS);
     }
 }

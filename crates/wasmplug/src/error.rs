@@ -102,7 +102,7 @@ pub enum Error {
     },
 
     /// The module's ABI version is not supported by this host.
-    #[error("plugin ABI version {found} is not supported (this host supports {}..={}); rebuild the plugin with a matching wasmplug-pdk or upgrade the host", supported.start(), supported.end())]
+    #[error("plugin ABI version {found} is not supported (this host supports {}..={}); rebuild the plugin with a guest kit (or `wasmplug build`) for a supported version, or upgrade the host", supported.start(), supported.end())]
     AbiVersionMismatch {
         /// Version found in the `wasmplug.abi` section.
         found: u32,
@@ -163,17 +163,19 @@ pub enum Error {
         memory_size: u64,
     },
 
-    /// All instances of the plugin were busy for the whole acquire timeout (backpressure).
-    #[error(
-        "plugin `{plugin}` is busy: all {max_instances} instances stayed in use for {waited:?}; retry later or raise `instances.max`"
-    )]
+    /// All instances of the plugin were busy for the whole acquire timeout, or so many calls
+    /// were already waiting that this one was turned away at once (backpressure).
+    #[error("plugin `{plugin}` is busy: all {max_instances} instances {}; retry later or raise `instances.max`", busy_detail(*waited, *waiting))]
     Busy {
         /// Plugin name.
         plugin: String,
         /// The pool's `max`.
         max_instances: usize,
-        /// How long the call waited.
+        /// How long the call waited (zero when it was turned away at once).
         waited: Duration,
+        /// Calls that were already waiting when this one was turned away at once
+        /// (`instances.max_waiting`), or 0 when it waited out its acquire timeout.
+        waiting: usize,
     },
 
     /// The guest's `allocate` returned 0 (it could not allocate).
@@ -355,6 +357,17 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A limit has a value the host cannot enforce (e.g. a `timeout` of centuries).
+    #[error("limit `{limit}` = {value} is out of range: {reason}")]
+    InvalidLimit {
+        /// The limit's name, as in `[limits]`.
+        limit: &'static str,
+        /// The value given, as written back.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+
     /// The engine could not be configured.
     #[error("engine configuration failed: {message}")]
     Engine {
@@ -398,6 +411,59 @@ pub enum Error {
         path: PathBuf,
         /// The deadline.
         limit: Duration,
+    },
+
+    /// The trust policy refused the module (docs/trust.md): unsigned, signed by an unknown
+    /// key or by a key that may not publish this name, or modified after signing.
+    #[error("plugin `{plugin}` {version} refused by the trust policy: {reason}")]
+    Untrusted {
+        /// Plugin name (from the manifest or the module's metadata; `?` if unreadable).
+        plugin: String,
+        /// Plugin version (`?` if unreadable).
+        version: String,
+        /// Why.
+        reason: crate::trust::UntrustedReason,
+    },
+
+    /// A signing or public key file is not a usable Ed25519 key.
+    #[error("key `{}` is unusable: {reason}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A trust policy is invalid (bad plugin-name glob, duplicate publisher, ...).
+    #[error("invalid trust policy: {reason}")]
+    TrustPolicy {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The plugin requires a version of the plugin API or of an application host module
+    /// that this host does not provide (`[requires]`, docs/abi.md).
+    #[error("plugin `{plugin}` requires {requirement} `{range}` but {}; upgrade the host or build the plugin against what it provides", match provided { Some(v) => format!("this host provides {v}"), None => "this host does not declare it".to_string() })]
+    RequirementNotMet {
+        /// Plugin name.
+        plugin: String,
+        /// What is required: `the plugin API (wasmplug)` or `host module `shop``.
+        requirement: String,
+        /// The required version range, e.g. `^9`.
+        range: semver::VersionReq,
+        /// The version the host provides, if it declares one (kept as text so that `Error`
+        /// stays small).
+        provided: Option<String>,
+    },
+
+    /// A new version breaks the contract of the running one (docs/contract.md) and the
+    /// registry does not allow breaking changes.
+    #[error("new version of `{plugin}` breaks the contract of the running one: {}; refused (allow breaking changes in the registry config to accept)", changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    BreakingContract {
+        /// Plugin name.
+        plugin: String,
+        /// The breaking changes.
+        changes: Vec<crate::contract::Change>,
     },
 }
 
@@ -521,11 +587,17 @@ impl Error {
             Error::NoRoute { .. } => "no_route",
             Error::CircuitOpen { .. } => "circuit_open",
             Error::CapabilityEscalation { .. } => "capability_escalation",
+            Error::InvalidLimit { .. } => "invalid_limit",
             Error::Engine { .. } => "engine",
             Error::NotAFile { .. } => "not_a_file",
             Error::NoPreviousVersion { .. } => "no_previous_version",
             Error::LoadTimeout { .. } => "load_timeout",
             Error::InvalidRouting { .. } => "invalid_routing",
+            Error::Untrusted { .. } => "untrusted",
+            Error::Key { .. } => "key",
+            Error::TrustPolicy { .. } => "trust_policy",
+            Error::RequirementNotMet { .. } => "requirement_not_met",
+            Error::BreakingContract { .. } => "breaking_contract",
         }
     }
 
@@ -547,9 +619,15 @@ impl Error {
                 | Error::CapabilityEscalation { .. }
                 | Error::HostFunctionDefinition { .. }
                 | Error::Instantiate { .. }
+                | Error::InvalidLimit { .. }
                 | Error::Engine { .. }
                 | Error::NotAFile { .. }
                 | Error::LoadTimeout { .. }
+                | Error::Untrusted { .. }
+                | Error::Key { .. }
+                | Error::TrustPolicy { .. }
+                | Error::RequirementNotMet { .. }
+                | Error::BreakingContract { .. }
         )
     }
 
@@ -600,5 +678,16 @@ impl Error {
         } else {
             Error::Io { path, source }
         }
+    }
+}
+
+/// The middle of [`Error::Busy`]'s message.
+fn busy_detail(waited: Duration, waiting: usize) -> String {
+    if waiting > 0 {
+        format!(
+            "are in use and {waiting} calls are already waiting (`instances.max_waiting`), so this one was not queued"
+        )
+    } else {
+        format!("stayed in use for {waited:?}")
     }
 }

@@ -33,6 +33,9 @@ pub struct HostState {
     /// The function being called (index into the services' table) and its request id.
     pub(crate) function: usize,
     pub(crate) request_id: Option<Arc<str>>,
+    /// Set while an async caller's call runs: the epoch callback then yields at every tick
+    /// and marks the call as slow (see `plugin::drive`).
+    pub(crate) slice: Option<crate::plugin::SliceUsed>,
 }
 
 impl HostState {
@@ -59,6 +62,7 @@ impl HostState {
             function: services.init_index(),
             services,
             request_id: None,
+            slice: None,
         })
     }
 
@@ -128,7 +132,9 @@ pub enum HostTrap {
 /// [`crate::HostFunctions`]).
 pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)?;
+    // Async WASI: calls run on fibers, possibly on a tokio worker, where the sync flavour's
+    // `block_on` would panic.
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)?;
     crate::host_fn::link_builtins(&mut linker)?;
     Ok(linker)
 }

@@ -47,10 +47,12 @@
 
 pub mod abi;
 mod breaker;
+mod build;
 mod cache;
 mod call_stats;
 mod capability;
 mod clock;
+pub mod contract;
 pub mod dirs;
 mod engine;
 mod epoch;
@@ -65,22 +67,28 @@ mod name;
 mod plugin;
 mod policy;
 mod registry;
+mod requirements;
 mod toml_error;
+pub mod trust;
 mod units;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
+pub use build::{BuildSpec, GuestLanguage};
 pub use cache::CacheOutcome;
 pub use call_stats::{CallStats, LATENCY_BUCKETS, LastError, MAX_LAST_ERROR, latency_quantile};
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
-pub use engine::{DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, PoolingConfig};
+pub use contract::Contract;
+pub use engine::{
+    DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, HOST_STACK_HEADROOM, PoolingConfig,
+};
 pub use epoch::EPOCH_TICK;
 pub use error::{Error, Frame, Result, TrapKind};
 pub use file::{MAX_MANIFEST_SIZE, read_module_file};
 pub use host_fn::{
     CallContext, HostConfig, HostError, HostFunctions, HttpClient, HttpConfig, Json, KvStore,
 };
-pub use limits::Limits;
+pub use limits::{Limits, MAX_TIMEOUT};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
@@ -90,5 +98,7 @@ pub use registry::{
     RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,
     bucket_of,
 };
+pub use requirements::{PLUGIN_API_VERSION, Requirements};
 pub use toml_error::toml_error_message;
+pub use trust::TrustPolicy;
 pub use units::{ByteSize, parse_duration};

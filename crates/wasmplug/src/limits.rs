@@ -93,6 +93,33 @@ impl Default for Limits {
     }
 }
 
+/// Longest `timeout` a plugin may set: one day. A call deadline is counted in epoch ticks
+/// added to the engine's epoch, so an unbounded value would overflow that sum; anything
+/// near it is a typo (`500000000000y`), not a plan.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+impl Limits {
+    /// Checks the values the host cannot enforce as given.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidLimit`] for a `timeout` over [`MAX_TIMEOUT`].
+    pub fn validate(&self) -> crate::Result<()> {
+        if let Some(timeout) = self.timeout
+            && timeout > MAX_TIMEOUT
+        {
+            return Err(crate::Error::InvalidLimit {
+                limit: "timeout",
+                value: humantime::format_duration(timeout).to_string(),
+                reason: format!(
+                    "at most {} per call; leave `timeout` unset for no deadline",
+                    humantime::format_duration(MAX_TIMEOUT)
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Tracks the memory and table bytes of one instance against [`Limits::memory`].
 #[derive(Debug)]
 pub(crate) struct MemoryAccountant {

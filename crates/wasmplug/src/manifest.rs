@@ -27,6 +27,13 @@
 //! [breaker]                      # see `BreakerConfig` (used by the registry)
 //! failure_threshold = 5
 //! reset_timeout = "10s"
+//!
+//! [requires]                     # see `Requirements`; checked when loading
+//! wasmplug = "^0.2"              # the plugin API version
+//! [requires.host]
+//! shop = "^1"                    # an application host module's declared version
+//! [build]                        # see `BuildSpec` (used by `wasmplug build` only)
+//! lang = "go"
 //! ```
 //!
 //! Unknown keys are errors that name the key and its line: a typo must not silently drop a
@@ -38,11 +45,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::breaker::BreakerConfig;
+use crate::build::BuildSpec;
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::name::PluginName;
 use crate::policy::InstancePolicy;
+use crate::requirements::Requirements;
 
 /// File name of a manifest inside a plugin folder.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -82,6 +91,12 @@ pub struct Manifest {
     /// Circuit-breaker thresholds for this plugin (the registry's defaults otherwise).
     #[serde(default)]
     pub breaker: Option<BreakerConfig>,
+    /// What the plugin requires of its host (the plugin API and host-module versions).
+    #[serde(default)]
+    pub requires: Requirements,
+    /// How `wasmplug build` builds the module; ignored when loading.
+    #[serde(default)]
+    pub build: BuildSpec,
 }
 
 impl Manifest {
@@ -172,6 +187,24 @@ mod tests {
         assert_eq!(m.sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(m.config["greeting"], "Hi");
         assert_eq!(m.limits.memory, ByteSize::mib(32));
+    }
+
+    #[test]
+    fn build_table_parses_and_rejects_unknown_keys() {
+        let m = Manifest::parse(&format!(
+            "{MINIMAL}[build]\nlang = \"go\"\nfunctions = [\"a\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(m.build.lang, Some(crate::GuestLanguage::Go));
+        assert_eq!(m.build.functions.as_deref(), Some(&["a".to_string()][..]));
+        assert_eq!(
+            Manifest::parse(MINIMAL).unwrap().build,
+            BuildSpec::default()
+        );
+        let err = Manifest::parse(&format!("{MINIMAL}[build]\nlang = \"cobol\"\n")).unwrap_err();
+        assert!(err.contains("cobol") && err.contains("line 5"), "{err}");
+        let err = Manifest::parse(&format!("{MINIMAL}[build]\nflags = []\n")).unwrap_err();
+        assert!(err.contains("flags"), "{err}");
     }
 
     #[test]

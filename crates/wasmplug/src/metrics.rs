@@ -15,6 +15,9 @@
 //! | `wasmplug_memory_high_water_bytes` | gauge | plugin, version |
 //! | `wasmplug_breaker_state` | gauge (0 closed, 1 half-open, 2 open) | plugin, version |
 //! | `wasmplug_reloads_total` | counter | plugin, result (`loaded` / `rejected`) |
+//! | `wasmplug_trust_verdicts_total` | counter | plugin, verdict (`accepted` / `refused`), reason |
+//! | `wasmplug_contract_breaking_total` | counter | plugin, change (a breaking change kind) |
+//! | `wasmplug_trust_audit_errors_total` | counter | (none) |
 //!
 //! Calls refused before a version was chosen count in `wasmplug_call_errors_total` too:
 //! `plugin_not_found` with `plugin=""` and `version_not_found` / `no_route` with
@@ -87,6 +90,18 @@ pub(crate) fn describe() {
         describe_counter!(
             "wasmplug_log_dropped_total",
             "Plugin log lines dropped by the per-plugin rate limit"
+        );
+        describe_counter!(
+            "wasmplug_trust_verdicts_total",
+            "Trust-policy verdicts on plugin modules, by verdict and reason"
+        );
+        describe_counter!(
+            "wasmplug_trust_audit_errors_total",
+            "Trust verdicts that could not be appended to the audit log"
+        );
+        describe_counter!(
+            "wasmplug_contract_breaking_total",
+            "Breaking contract changes of refused candidates, by change kind"
         );
     });
 }
@@ -194,5 +209,20 @@ pub(crate) fn reload(plugin: &str, loaded: bool) {
     describe();
     let result = if loaded { "loaded" } else { "rejected" };
     counter!("wasmplug_reloads_total", "plugin" => plugin.to_string(), "result" => result)
+        .increment(1);
+}
+
+/// Counts a trust-policy verdict (reason: `signed`, `unverified` or an
+/// [`crate::trust::UntrustedReason::class`]).
+pub(crate) fn trust_verdict(plugin: &str, verdict: crate::trust::Verdict, reason: &str) {
+    describe();
+    counter!("wasmplug_trust_verdicts_total", "plugin" => plugin.to_string(), "verdict" => verdict.as_str(), "reason" => reason.to_string())
+        .increment(1);
+}
+
+/// Counts one breaking change of a refused candidate.
+pub(crate) fn breaking_change(plugin: &str, change: &'static str) {
+    describe();
+    counter!("wasmplug_contract_breaking_total", "plugin" => plugin.to_string(), "change" => change)
         .increment(1);
 }

@@ -6,7 +6,19 @@
 //! min = 1                    # instances created (and `init`-ed) when the plugin loads
 //! max = 16                   # instances alive at once; the bound on concurrent calls
 //! acquire_timeout = "1s"     # how long a call waits for a free instance before `Busy`
+//! max_waiting = 64           # calls that may wait at once; one more is `Busy` at once
+//! preinit = true             # snapshot the instance after `_initialize` + `init` (see below)
 //! ```
+//!
+//! **Pre-initialisation** (`preinit`, on by default): when the plugin loads, one instance
+//! runs `_initialize` and `init(config)`, and its memory and globals are snapshotted into a
+//! new module (wasmtime-wizer); every later instance starts from that snapshot without
+//! running either function. A snapshot freezes what `init` computed: random seeds drawn
+//! (hash-map keys, ids), the clock read, environment variables and files read, all as they
+//! were at load. A plugin whose instances must each draw their own randomness or read the
+//! clock in `init` sets `preinit = false`. Modules that cannot be snapshotted (table
+//! mutation, imported memory, ...) fall back to running `init` per instance, with a log
+//! line saying why.
 
 use std::time::Duration;
 
@@ -46,6 +58,13 @@ pub struct InstancePolicy {
         serialize_with = "ser_duration_required"
     )]
     pub acquire_timeout: Duration,
+    /// Calls that may wait for an instance at once; a call beyond it fails with
+    /// [`crate::Error::Busy`] at once instead of queueing, so one plugin's backlog stays
+    /// bounded. By default 64.
+    pub max_waiting: usize,
+    /// Start instances from a snapshot taken after `_initialize` and `init` (see the module
+    /// docs for what a snapshot freezes). By default `true`.
+    pub preinit: bool,
 }
 
 impl Default for InstancePolicy {
@@ -55,6 +74,8 @@ impl Default for InstancePolicy {
             min: 1,
             max: 16,
             acquire_timeout: Duration::from_secs(1),
+            max_waiting: 64,
+            preinit: true,
         }
     }
 }

@@ -90,6 +90,10 @@ struct Report {
     isolation: &'static str,
     concurrency: u32,
     warmup_s: f64,
+    /// Milliseconds a second load of the plugin took in this process (engine up, compiled
+    /// module in the cache since the first load): what a reload costs, the first instances'
+    /// `_initialize` and `init` included.
+    load_ms: f64,
     #[serde(flatten)]
     measured: Measured,
     baseline: Option<Measured>,
@@ -109,6 +113,9 @@ impl Bench {
         let input = self
             .input
             .read(false, plugin.compiled().limits().max_input.bytes())?;
+        let started = std::time::Instant::now();
+        drop(self.load().map_err(exit::load)?);
+        let load_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         // A function that does not exist is a usage error, not a workload error.
         if let Err(e @ wasmplug::Error::FunctionNotFound { .. }) =
             plugin.call(&self.function, &input)
@@ -184,6 +191,7 @@ impl Bench {
             },
             concurrency: self.concurrency,
             warmup_s: self.warmup.as_secs_f64(),
+            load_ms,
             ratio_p50: ratio(|m| m.latency_ns.p50 as f64),
             ratio_mean: ratio(|m| m.latency_ns.mean as f64),
             measured,
@@ -420,8 +428,14 @@ fn fmt_ns(ns: u64) -> String {
 
 fn print_table(r: &Report) {
     println!(
-        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {:.2} s warmup",
-        r.plugin, r.function, r.isolation, r.concurrency, r.measured.duration_s, r.warmup_s
+        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {:.2} s warmup (loaded in {:.2} ms)",
+        r.plugin,
+        r.function,
+        r.isolation,
+        r.concurrency,
+        r.measured.duration_s,
+        r.warmup_s,
+        r.load_ms
     );
     println!(
         "\n{:<9}{:>11}{:>8}{:>13}{:>11}{:>11}{:>11}{:>11}{:>11}",

@@ -93,7 +93,10 @@ impl Inspect {
             Some(e) => Err(exit::load(anyhow::anyhow!(
                 "`{}` is not a valid wasmplug plugin: {}",
                 self.plugin.display(),
+                // `Error::InvalidPlugin` already says it: do not say it twice.
                 e.message
+                    .strip_prefix("not a valid wasmplug plugin: ")
+                    .unwrap_or(&e.message)
             ))),
         }
     }

@@ -2,12 +2,21 @@
 
 mod bench;
 mod bench_http;
+mod build;
+mod contract;
+mod diff;
 mod input;
 mod inspect;
+mod keygen;
+mod module_file;
+mod new;
 mod progress;
 mod run;
 mod sandbox;
 mod serve;
+mod sign;
+mod trust_args;
+mod verify;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -22,6 +31,20 @@ pub enum Command {
     BenchHttp(bench_http::BenchHttp),
     /// Serve a directory of plugins over HTTP (the gateway; see docs/gateway.md).
     Serve(serve::Serve),
+    /// Generate an Ed25519 key pair for signing plugins (NAME.key, NAME.pub).
+    Keygen(keygen::Keygen),
+    /// Sign a module (or the module of a plugin.toml) with a secret key.
+    Sign(sign::Sign),
+    /// Verify a module's signature against public keys.
+    Verify(verify::Verify),
+    /// Print a plugin's contract as stable JSON (docs/contract.md).
+    Contract(contract::ContractCmd),
+    /// Compare two contracts: exit 0 if compatible, 1 if breaking.
+    Diff(diff::DiffCmd),
+    /// Create a plugin project in Rust, Go, C, Zig or AssemblyScript.
+    New(new::New),
+    /// Build a plugin project and write its wasmplug custom sections from plugin.toml.
+    Build(build::Build),
 }
 
 impl Command {
@@ -33,6 +56,13 @@ impl Command {
             Command::Bench(c) => c.execute(),
             Command::BenchHttp(c) => c.execute(),
             Command::Serve(c) => c.execute(),
+            Command::Keygen(c) => c.execute(),
+            Command::Sign(c) => c.execute(),
+            Command::Verify(c) => c.execute(),
+            Command::Contract(c) => c.execute(),
+            Command::Diff(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
         }
     }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::input::InputArgs;
 use super::progress::with_spinner;
 use super::sandbox::SandboxArgs;
+use super::trust_args::TrustArgs;
 use crate::exit;
 
 /// Call a plugin function and print its output bytes to stdout.
@@ -26,15 +27,22 @@ pub struct Run {
     input: InputArgs,
     #[command(flatten)]
     sandbox: SandboxArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
 }
 
 impl Run {
     /// Loads the plugin, calls the function, writes the output.
     pub fn execute(self) -> anyhow::Result<()> {
+        let trust = self.trust.policy()?;
         let label = format!("loading {}", self.plugin.display());
         let plugin = with_spinner(&label, || {
             self.sandbox
                 .builder(&self.plugin)
+                .map(|b| match trust {
+                    Some(policy) => b.trust(policy),
+                    None => b,
+                })
                 .and_then(|b| b.load(&self.plugin))
         })
         .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
@@ -42,11 +50,13 @@ impl Run {
         let input = self
             .input
             .read(true, plugin.compiled().limits().max_input.bytes())?;
-        let result = plugin
-            .call_captured(&self.function, &input)
-            .with_context(|| format!("call to `{}` failed", self.function))
+        let failed = || format!("call to `{}` failed", self.function);
+        let (outcome, result) = plugin
+            .call_report(&self.function, &input)
+            .with_context(failed)
             .map_err(exit::call)?;
-        // The guest's own stdout/stderr go to our stderr, so stdout carries only the output.
+        // The guest's own stdout/stderr go to our stderr, so stdout carries only the output;
+        // they are shown for a failed call too (a Go panic prints its text there).
         let mut stderr = std::io::stderr().lock();
         for (stream, data, dropped) in [
             ("stdout", &result.stdout, result.stdout_dropped),
@@ -65,7 +75,8 @@ impl Run {
                 )?;
             }
         }
-        let output = result.output;
+        drop(stderr);
+        let output = outcome.with_context(failed).map_err(exit::call)?;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&output)?;
         if std::io::stdout().is_terminal() && !output.ends_with(b"\n") {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use wasmplug::{Registry, RegistryConfig};
+use wasmplug::{Registry, RegistryConfig, TrustPolicy};
 use wasmplug_gateway::{AdminToken, AppState, GatewayConfig};
 
 /// Serve a directory of plugins over HTTP.
@@ -84,6 +84,7 @@ impl Serve {
         let admin = config.admin_token()?;
         let metrics =
             wasmplug_gateway::install_metrics().context("cannot install the metrics recorder")?;
+        let trust = TrustPolicy::from_config(&config.trust).context("cannot set up `[trust]`")?;
         let data_dir = self
             .data_dir
             .clone()
@@ -93,6 +94,8 @@ impl Serve {
             // Weights, rules and rollback targets set through the admin API survive restarts.
             state_dir: Some(data_dir.clone()),
             routing: config.routing.clone(),
+            trust,
+            allow_breaking: config.contract.allow_breaking,
             ..RegistryConfig::default()
         };
         registry_config.host.data_dir = Some(data_dir);

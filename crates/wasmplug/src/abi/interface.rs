@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use wasmparser::{FuncType, ValType};
 
+use super::hints;
 use super::module_info::{ModuleInfo, signature};
 use super::*;
 use crate::error::{Error, Result};
@@ -22,6 +23,9 @@ pub struct PluginMeta {
     /// Author (empty if not given).
     #[serde(default)]
     pub author: String,
+    /// What the plugin requires of its host (optional; docs/abi.md, `wasmplug.meta`).
+    #[serde(default, skip_serializing_if = "crate::Requirements::is_empty")]
+    pub requires: crate::Requirements,
 }
 
 mod version_string {
@@ -148,13 +152,17 @@ impl PluginInterface {
 fn abi_version(info: &ModuleInfo, bytes: &[u8]) -> Result<u32> {
     match info.custom(bytes, SECTION_ABI).as_slice() {
         [] => Err(Error::invalid_plugin(format!(
-            "no `{SECTION_ABI}` custom section, so this is not a wasmplug plugin; build it with wasmplug-pdk (`plugin_meta!`) or add the section (see docs/abi.md)"
+            "no `{SECTION_ABI}` custom section, so this is not a wasmplug plugin; fix: {} (docs/abi.md section 2)",
+            hints::sections_fix(hints::toolchain(info, bytes))
         ))),
         [data] => {
             let raw: [u8; 4] = (*data).try_into().map_err(|_| {
                 Error::invalid_plugin(format!(
-                    "the `{SECTION_ABI}` section must be exactly 4 bytes (u32 little-endian), found {} bytes; was the PDK linked twice?",
-                    data.len()
+                    "the `{SECTION_ABI}` section must be exactly 4 bytes, the ABI version as a u32 little-endian (`01 00 00 00`), found {} byte{}: {:02x?}{}",
+                    data.len(),
+                    if data.len() == 1 { "" } else { "s" },
+                    &data[..data.len().min(16)],
+                    if data.len() == 8 { " (two copies: the linker concatenates same-named sections; is the kit's section macro used twice?)" } else { "" }
                 ))
             })?;
             let found = u32::from_le_bytes(raw);
@@ -177,11 +185,13 @@ fn meta(info: &ModuleInfo, bytes: &[u8]) -> Result<PluginMeta> {
     match info.custom(bytes, SECTION_META).as_slice() {
         [data] => serde_json::from_slice(data).map_err(|e| {
             Error::invalid_plugin(format!(
-                "the `{SECTION_META}` section is not valid metadata: {e}"
+                "the `{SECTION_META}` section is not valid metadata: {e}; found {}",
+                hints::describe_bytes(data)
             ))
         }),
         [] => Err(Error::invalid_plugin(format!(
-            "no `{SECTION_META}` custom section with the plugin's name and version"
+            "no `{SECTION_META}` custom section with the plugin's name and version; fix: {}",
+            hints::sections_fix(hints::toolchain(info, bytes))
         ))),
         _ => Err(Error::invalid_plugin(format!(
             "more than one `{SECTION_META}` section"
@@ -194,11 +204,15 @@ fn functions(info: &ModuleInfo, bytes: &[u8]) -> Result<Vec<String>> {
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for data in info.custom(bytes, SECTION_FUNCTIONS) {
         let text = std::str::from_utf8(data).map_err(|_| {
-            Error::invalid_plugin(format!("the `{SECTION_FUNCTIONS}` section is not UTF-8"))
+            Error::invalid_plugin(format!(
+                "the `{SECTION_FUNCTIONS}` section is not UTF-8: found {}",
+                hints::describe_bytes(data)
+            ))
         })?;
         let Some(body) = text.strip_suffix('\n').or(text.is_empty().then_some("")) else {
             return Err(Error::invalid_plugin(format!(
-                "the `{SECTION_FUNCTIONS}` section must end every name with `\\n`"
+                "the `{SECTION_FUNCTIONS}` section must end every name with `\\n` (0x0a), found {}",
+                hints::describe_bytes(data)
             )));
         };
         for name in body.split('\n').filter(|_| !body.is_empty()) {
@@ -224,7 +238,8 @@ fn functions(info: &ModuleInfo, bytes: &[u8]) -> Result<Vec<String>> {
     }
     if names.is_empty() {
         return Err(Error::invalid_plugin(format!(
-            "no plugin functions: the `{SECTION_FUNCTIONS}` section is missing or empty"
+            "no plugin functions: the `{SECTION_FUNCTIONS}` section is missing or empty; fix: {}",
+            hints::sections_fix(hints::toolchain(info, bytes))
         )));
     }
     Ok(names)

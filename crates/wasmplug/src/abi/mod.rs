@@ -7,12 +7,17 @@
 //! - every pointer/length that comes from the guest is bounds- and overflow-checked in
 //!   the private `abi::memory` module before a byte is read or written.
 
+mod hints;
 mod interface;
 pub(crate) mod memory;
 mod module_info;
+mod sections;
 
 pub use interface::{PluginInterface, PluginMeta};
 pub use module_info::{ExportInfo, ImportInfo, MemoryInfo, ModuleInfo};
+pub use sections::{
+    encode_functions, encode_meta, infer_functions, listed_functions, write_sections,
+};
 
 use std::ops::RangeInclusive;
 

@@ -8,6 +8,7 @@ use super::guest::{Guest, Reply};
 use super::http::HttpRequest;
 use super::kv::{KvError, KvNamespace};
 use super::log;
+use super::runtime;
 use crate::abi::{HOST_MODULE, MAX_ERROR_MESSAGE_LEN};
 use crate::host::{HostState, HostTrap};
 
@@ -85,92 +86,107 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             wasmtime::Result::<()>::Ok(())
         },
     )?;
-    linker.func_wrap(
+    linker.func_wrap_async(
         m,
         "config_get",
-        |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
-            let mut guest = Guest::new(&mut c)?;
-            guest.check_slot(out)?;
-            let key = guest.bytes("config key", kp, kl)?;
-            let value = std::str::from_utf8(key)
-                .ok()
-                .and_then(|k| guest.state().services.config.get(k));
-            let reply = match value {
-                Some(v) => Reply::Bytes(v.clone().into_bytes()),
-                None => Reply::None,
-            };
-            guest.reply(out, reply)
+        |mut c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
+            Box::new(async move {
+                let mut guest = Guest::new(&mut c)?;
+                guest.check_slot(out)?;
+                let key = guest.bytes("config key", kp, kl)?;
+                let value = std::str::from_utf8(key)
+                    .ok()
+                    .and_then(|k| guest.state().services.config.get(k));
+                let reply = match value {
+                    Some(v) => Reply::Bytes(v.clone().into_bytes()),
+                    None => Reply::None,
+                };
+                guest.reply(out, reply).await
+            })
         },
     )?;
-    linker.func_wrap(m, "kv_get", |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
-        kv_op(&mut c, "kv key", (kp, kl), out, |_, ns, key| {
-            Ok(ns.get(key).map(|v| v.map_or(Reply::None, Reply::Bytes)))
+    linker.func_wrap_async(m, "kv_get", |c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
+        kv_op(c, ("kv key", kp, kl), None, out, |ns, key, _| {
+            ns.get(key).map(|v| v.map_or(Reply::None, Reply::Bytes))
         })
     })?;
-    linker.func_wrap(
+    linker.func_wrap_async(
         m,
         "kv_set",
-        |mut c: Ctx<'_>, kp: u32, kl: u32, vp: u32, vl: u32, out: u32| {
-            kv_op(&mut c, "kv key", (kp, kl), out, |guest, ns, key| {
-                let value = guest.bytes("kv value", vp, vl)?;
-                Ok(ns.set(key, value).map(|()| Reply::Unit))
-            })
+        |c: Ctx<'_>, (kp, kl, vp, vl, out): (u32, u32, u32, u32, u32)| {
+            kv_op(
+                c,
+                ("kv key", kp, kl),
+                Some(("kv value", vp, vl)),
+                out,
+                |ns, key, value| ns.set(key, value).map(|()| Reply::Unit),
+            )
         },
     )?;
-    linker.func_wrap(
+    linker.func_wrap_async(
         m,
         "kv_delete",
-        |mut c: Ctx<'_>, kp: u32, kl: u32, out: u32| {
-            kv_op(&mut c, "kv key", (kp, kl), out, |_, ns, key| {
-                Ok(ns
-                    .delete(key)
-                    .map(|existed| if existed { Reply::Unit } else { Reply::None }))
+        |c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
+            kv_op(c, ("kv key", kp, kl), None, out, |ns, key, _| {
+                ns.delete(key)
+                    .map(|existed| if existed { Reply::Unit } else { Reply::None })
             })
         },
     )?;
-    linker.func_wrap(
+    linker.func_wrap_async(
         m,
         "kv_list",
-        |mut c: Ctx<'_>, pp: u32, pl: u32, out: u32| {
-            kv_op(&mut c, "kv prefix", (pp, pl), out, |_, ns, prefix| {
-                Ok(ns.list(prefix).map(|keys| Reply::Bytes(encode_list(&keys))))
+        |c: Ctx<'_>, (pp, pl, out): (u32, u32, u32)| {
+            kv_op(c, ("kv prefix", pp, pl), None, out, |ns, prefix, _| {
+                ns.list(prefix).map(|keys| Reply::Bytes(encode_list(&keys)))
             })
         },
     )?;
-    linker.func_wrap(
+    linker.func_wrap_async(
         m,
         "http_request",
-        |mut c: Ctx<'_>, hp: u32, hl: u32, bp: u32, bl: u32, out: u32| {
-            let mut guest = Guest::new(&mut c)?;
-            guest.check_slot(out)?;
-            let head = guest.bytes("http request head", hp, hl)?;
-            let head: Result<RequestHead, _> = serde_json::from_slice(head);
-            let body = guest.bytes("http request body", bp, bl)?.to_vec();
-            let reply = match head {
-                Err(e) => Reply::Error(format!(
-                    "invalid http request head (expected JSON {{\"method\", \"url\", \"headers\": [[name, value]]}}): {e}"
-                )),
-                Ok(head) => http(guest.state(), head, body),
-            };
-            guest.reply(out, reply)
+        |mut c: Ctx<'_>, (hp, hl, bp, bl, out): (u32, u32, u32, u32, u32)| {
+            Box::new(async move {
+                let (head, body, state) = {
+                    let guest = Guest::new(&mut c)?;
+                    guest.check_slot(out)?;
+                    let head = guest.bytes("http request head", hp, hl)?;
+                    let head: Result<RequestHead, _> = serde_json::from_slice(head);
+                    let body = guest.bytes("http request body", bp, bl)?.to_vec();
+                    let state = guest.state();
+                    let deadline =
+                        super::Services::call_deadline(state.call_started, state.call_timeout);
+                    (head, body, (state.services.clone(), deadline))
+                };
+                let reply = match head {
+                    Err(e) => Reply::Error(format!(
+                        "invalid http request head (expected JSON {{\"method\", \"url\", \"headers\": [[name, value]]}}): {e}"
+                    )),
+                    Ok(head) => http(state, head, body).await,
+                };
+                Guest::new(&mut c)?.reply(out, reply).await
+            })
         },
     )?;
     Ok(())
 }
 
-fn http(state: &HostState, head: RequestHead, body: Vec<u8>) -> Reply {
-    let services = &state.services;
-    let deadline = super::Services::call_deadline(state.call_started, state.call_timeout);
+async fn http(
+    (services, deadline): (std::sync::Arc<super::Services>, std::time::Instant),
+    head: RequestHead,
+    body: Vec<u8>,
+) -> Reply {
     let request = HttpRequest {
         method: head.method,
         url: head.url,
         headers: head.headers,
         body,
     };
-    match services
+    let response = services
         .http()
-        .request_blocking(request, &services.net, services.http_limits, deadline)
-    {
+        .request(request, &services.net, services.http_limits, deadline)
+        .await;
+    match response {
         Ok(response) => {
             let head = ResponseHead {
                 status: response.status,
@@ -187,24 +203,42 @@ fn http(state: &HostState, head: RequestHead, body: Vec<u8>) -> Reply {
     }
 }
 
-/// One kv host function: checks the result slot, reads the key (or prefix) at `key`, runs
-/// `op` on the plugin's namespace (it may read more guest memory through `guest`; a bad
-/// pointer traps before anything is written) and replies with its result or error value.
-fn kv_op(
-    caller: &mut Ctx<'_>,
-    what: &'static str,
-    (ptr, len): (u32, u32),
+/// What a kv operation does with the namespace, the key (or prefix) and the value.
+type KvWork = fn(&KvNamespace, &[u8], &[u8]) -> Result<Reply, KvError>;
+
+/// One kv host function: checks the result slot, copies the key (or prefix) and the value
+/// out of guest memory (a bad pointer traps before anything is written), runs `work` on the
+/// plugin's namespace on the host's blocking pool (a redb write waits for its fsync; the
+/// call's fiber waits, no thread does), and replies with its result or error value.
+fn kv_op<'a>(
+    mut caller: Ctx<'a>,
+    (what, ptr, len): (&'static str, u32, u32),
+    value: Option<(&'static str, u32, u32)>,
     out: u32,
-    op: impl FnOnce(&Guest<'_, '_>, &KvNamespace, &[u8]) -> Result<Result<Reply, KvError>, HostTrap>,
-) -> wasmtime::Result<i32> {
-    let mut guest = Guest::new(caller)?;
-    guest.check_slot(out)?;
-    let key = guest.bytes(what, ptr, len)?;
-    let reply = match guest.state().services.kv() {
-        Err(e) => Reply::Error(e),
-        Ok(ns) => op(&guest, ns, key)?.unwrap_or_else(kv_error),
-    };
-    guest.reply(out, reply)
+    work: KvWork,
+) -> Box<dyn std::future::Future<Output = wasmtime::Result<i32>> + Send + 'a> {
+    Box::new(async move {
+        let (namespace, key, value) = {
+            let guest = Guest::new(&mut caller)?;
+            guest.check_slot(out)?;
+            let key = guest.bytes(what, ptr, len)?.to_vec();
+            let value = match value {
+                Some((what, ptr, len)) => guest.bytes(what, ptr, len)?.to_vec(),
+                None => Vec::new(),
+            };
+            (guest.state().services.kv().cloned(), key, value)
+        };
+        let reply = match namespace {
+            Err(e) => Reply::Error(e),
+            Ok(ns) => match runtime::blocking(move || work(&ns, &key, &value)).await {
+                Ok(result) => result.unwrap_or_else(kv_error),
+                Err(_) => Reply::Error(
+                    "the host's key-value store failed; the host's log has the details".into(),
+                ),
+            },
+        };
+        Guest::new(&mut caller)?.reply(out, reply).await
+    })
 }
 
 /// The guest sees quota and size errors as they are; backend failures (which name host

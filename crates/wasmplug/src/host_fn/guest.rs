@@ -70,15 +70,16 @@ impl<'a, 'c> Guest<'a, 'c> {
     }
 
     /// Delivers `reply` through the slot at `out` and returns the status for the guest.
-    pub(crate) fn reply(&mut self, out: u32, reply: Reply) -> wasmtime::Result<i32> {
+    /// Async because a buffer is allocated by calling back into the guest (`allocate`).
+    pub(crate) async fn reply(&mut self, out: u32, reply: Reply) -> wasmtime::Result<i32> {
         let (status, slot) = match reply {
             Reply::Unit => (STATUS_OK, 0),
             Reply::Scalar(bits) => (STATUS_OK, bits),
             Reply::None => (STATUS_NONE, 0),
-            Reply::Bytes(bytes) => (STATUS_OK, self.give(&bytes)?),
+            Reply::Bytes(bytes) => (STATUS_OK, self.give(&bytes).await?),
             Reply::Error(message) => {
                 let cut = message.len().min(abi::MAX_ERROR_MESSAGE_LEN);
-                (STATUS_ERROR, self.give(&message.as_bytes()[..cut])?)
+                (STATUS_ERROR, self.give(&message.as_bytes()[..cut]).await?)
             }
         };
         self.write(out, "result slot", &slot.to_le_bytes())?;
@@ -87,7 +88,7 @@ impl<'a, 'c> Guest<'a, 'c> {
 
     /// Copies `bytes` into a buffer from the guest's `allocate` and returns the slot value
     /// `ptr | len << 32` (0 for an empty buffer: nothing is allocated).
-    fn give(&mut self, bytes: &[u8]) -> wasmtime::Result<u64> {
+    async fn give(&mut self, bytes: &[u8]) -> wasmtime::Result<u64> {
         if bytes.is_empty() {
             return Ok(0);
         }
@@ -98,7 +99,7 @@ impl<'a, 'c> Guest<'a, 'c> {
             _ => return Err(HostTrap::NoAllocate.into()),
         };
         // Re-entering the guest: the call's deadline and fuel keep running.
-        let ptr = allocate.call(&mut *self.caller, len)?;
+        let ptr = allocate.call_async(&mut *self.caller, len).await?;
         if ptr == 0 {
             return Err(HostTrap::AllocFailed { len }.into());
         }

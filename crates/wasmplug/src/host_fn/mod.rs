@@ -18,7 +18,7 @@ mod guest;
 pub mod http;
 pub mod kv;
 mod log;
-mod runtime;
+pub(crate) mod runtime;
 mod services;
 mod user;
 

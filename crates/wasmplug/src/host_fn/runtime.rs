@@ -1,10 +1,11 @@
-//! The host functions' own tokio runtime, and waiting for it from synchronous code.
+//! The host functions' own tokio runtime, and waiting for work on it.
 //!
-//! Host functions are synchronous and run on any thread: a plain thread, or a blocking-pool
-//! thread of the application's runtime (where `Handle::block_on` would panic). Async work
-//! (an HTTP exchange, an async application host function registered outside any runtime) is
-//! therefore spawned on a runtime and the caller waits on a std channel, at most until the
-//! call's deadline. The HTTP client's pooled connections live on this runtime, so it lives
+//! Plugin calls run on fibers polled by whoever calls: a plain thread, a tokio worker of the
+//! application's runtime, or wasmplug's slow lane. Host functions that wait (an HTTP
+//! exchange, a kv write with its fsync, an async application host function) therefore
+//! never block: they spawn their work on a runtime and await it ([`run_on`], [`blocking`]),
+//! which suspends the call's fiber, not a thread. [`run_until`] is the same wait for plain
+//! synchronous code. The HTTP client's pooled connections live on this runtime, so it lives
 //! as long as the process.
 
 use std::future::Future;
@@ -68,6 +69,40 @@ pub(crate) fn run_until<T: Send + 'static>(
         }
         Err(RecvTimeoutError::Disconnected) => Err(Stopped::Died),
     }
+}
+
+/// Aborts a spawned task when the waiting call is dropped (cancelled).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs `future` on `handle` and awaits its output until `deadline`; works from any
+/// executor. If the awaiting call is dropped, the task is aborted.
+pub(crate) async fn run_on<T: Send + 'static>(
+    handle: &Handle,
+    future: impl Future<Output = T> + Send + 'static,
+    deadline: Instant,
+) -> Result<T, Stopped> {
+    let mut task = AbortOnDrop(
+        handle.spawn(async move { tokio::time::timeout_at(deadline.into(), future).await }),
+    );
+    match (&mut task.0).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_elapsed)) => Err(Stopped::Deadline),
+        Err(_) => Err(Stopped::Died),
+    }
+}
+
+/// Runs blocking `work` (disk I/O) on the host runtime's blocking pool and awaits it.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Stopped> {
+    let handle = handle().map_err(|_| Stopped::Died)?;
+    handle.spawn_blocking(work).await.map_err(|_| Stopped::Died)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ use crate::host_fn::{HostConfig, HostFunctions, KvStore};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::policy::{InstancePolicy, Isolation};
+use crate::requirements::Requirements;
+use crate::trust::TrustPolicy;
 
 /// Loads plugins. By default it uses [`Engine::shared`], the manifest's limits (or
 /// [`Limits::default`] without a manifest) and the manifest's `[config]`.
@@ -40,6 +42,9 @@ pub struct PluginBuilder {
     /// Added to the grants.
     extra: Capabilities,
     host: HostConfig,
+    trust: TrustPolicy,
+    /// The manifest's `[requires]` (set while compiling from a manifest).
+    requires: Requirements,
 }
 
 impl PluginBuilder {
@@ -137,6 +142,13 @@ impl PluginBuilder {
         self
     }
 
+    /// Checks every module against `policy` before reading it (signatures, publishers;
+    /// docs/trust.md). By default no policy: modules load signed or not.
+    pub fn trust(mut self, policy: TrustPolicy) -> Self {
+        self.trust = policy;
+        self
+    }
+
     /// Loads a plugin from a `plugin.toml` manifest, a `.wasm` module or a `.wat` text file
     /// (decided by the extension: `.toml` means manifest).
     ///
@@ -220,6 +232,7 @@ impl PluginBuilder {
                 });
             }
         }
+        self.requires = manifest.requires.clone();
         let mut config = manifest.config.clone();
         config.append(&mut self.config);
         self.config = config;
@@ -270,6 +283,8 @@ impl PluginBuilder {
                 source,
                 expect,
                 host: self.host,
+                trust: self.trust,
+                requires: self.requires,
             },
         )
     }

@@ -19,6 +19,8 @@ use crate::host::HostState;
 use crate::host_fn::{HostConfig, Services};
 use crate::limits::Limits;
 use crate::policy::InstancePolicy;
+use crate::requirements::Requirements;
+use crate::trust::{Signer, TrustPolicy};
 
 /// Where a plugin was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,7 @@ pub struct CompiledPlugin {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     engine: Engine,
     instance_pre: InstancePre<HostState>,
@@ -55,6 +58,15 @@ struct Inner {
     cache: CacheOutcome,
     deadline_ticks: u64,
     services: Arc<Services>,
+    /// Whether `instance_pre` is a pre-initialised snapshot (no `_initialize`/`init` per
+    /// instance).
+    preinitialized: bool,
+    /// The module bytes, kept until a snapshot is taken (`instances.preinit`).
+    preinit_source: Option<Arc<[u8]>>,
+    /// The application's host functions, to link a snapshot like the module.
+    host_functions: crate::host_fn::HostFunctions,
+    requirements: Requirements,
+    signer: Option<Signer>,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -79,6 +91,10 @@ pub(crate) struct CompileRequest {
     pub expect: Option<(String, semver::Version)>,
     /// Host functions, kv store and HTTP client of the application.
     pub host: HostConfig,
+    /// Which signatures are accepted (checked before anything else is read).
+    pub trust: TrustPolicy,
+    /// Requirements from the manifest (joined with those of `wasmplug.meta`).
+    pub requires: Requirements,
 }
 
 impl CompiledPlugin {
@@ -94,6 +110,12 @@ impl CompiledPlugin {
         let bytes = crate::abi::to_binary(bytes)?;
         let bytes = &bytes[..];
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let signer = crate::trust::verify_before_parse(
+            &req.trust,
+            bytes,
+            req.expect.as_ref(),
+            &hex::encode(sha256),
+        )?;
         // A cached module was compiled, and so fully validated, by wasmtime before: skip
         // validating its function bodies again (most of the parse time).
         let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
@@ -107,6 +129,8 @@ impl CompiledPlugin {
                 )));
             }
         }
+        let requirements = req.requires.merged(&interface.meta.requires);
+        requirements.check(interface.meta.name.as_str(), &req.host.functions)?;
         let started = std::time::Instant::now();
         let (module, cache) =
             req.engine
@@ -128,14 +152,8 @@ impl CompiledPlugin {
             plugin: interface.meta.name.to_string(),
             message: format!("{e:#}"),
         };
-        let instance_pre = if req.host.functions.is_empty() {
-            req.engine.linker().instantiate_pre(&module)
-        } else {
-            let mut linker = req.engine.linker().clone();
-            req.host.functions.link(&mut linker).map_err(link_err)?;
-            linker.instantiate_pre(&module)
-        }
-        .map_err(link_err)?;
+        let instance_pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+        req.limits.validate()?;
         req.engine.check_limits(&req.limits)?;
         req.policy.validate().map_err(Error::invalid_plugin)?;
         req.capabilities.validate()?;
@@ -151,10 +169,10 @@ impl CompiledPlugin {
             elapsed = ?started.elapsed(),
             "compiled module"
         );
-        let deadline_ticks = req
-            .limits
-            .timeout
-            .map_or(u64::MAX / 2, crate::epoch::timeout_ticks);
+        let deadline_ticks = req.limits.timeout.map_or(
+            crate::epoch::MAX_DEADLINE_TICKS,
+            crate::epoch::timeout_ticks,
+        );
         let init_config = serde_json::to_vec(&req.config).expect("string map serialises");
         let services = Arc::new(Services::new(
             &interface.meta,
@@ -164,6 +182,10 @@ impl CompiledPlugin {
             &req.capabilities.net,
             &req.host,
         ));
+        // Nothing to snapshot for a module without start-up code.
+        let preinit_source = (req.policy.preinit
+            && (interface.has_initialize || interface.has_init))
+            .then(|| Arc::from(bytes));
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
                 engine: req.engine,
@@ -171,7 +193,7 @@ impl CompiledPlugin {
                 interface,
                 info,
                 limits: req.limits,
-                policy: req.policy,
+                policy: req.policy.clone(),
                 capabilities: req.capabilities,
                 env,
                 config: req.config,
@@ -181,6 +203,11 @@ impl CompiledPlugin {
                 cache,
                 deadline_ticks,
                 services,
+                preinitialized: false,
+                preinit_source,
+                host_functions: req.host.functions.clone(),
+                requirements,
+                signer,
             }),
         })
     }
@@ -249,6 +276,16 @@ impl CompiledPlugin {
         &self.inner.sha256
     }
 
+    /// What the plugin requires of its host (manifest and `wasmplug.meta` joined).
+    pub fn requirements(&self) -> &Requirements {
+        &self.inner.requirements
+    }
+
+    /// The trusted publisher whose signature was accepted, when a trust policy checked one.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.inner.signer.as_ref()
+    }
+
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
     }
@@ -261,7 +298,60 @@ impl CompiledPlugin {
         &self.inner.services
     }
 
+    /// Whether instances start from a pre-initialised snapshot.
+    pub(crate) fn preinitialized(&self) -> bool {
+        self.inner.preinitialized
+    }
+
+    /// Whether instances start from a pre-initialised snapshot (`instances.preinit`, and
+    /// the module could be snapshotted).
+    pub fn is_preinitialized(&self) -> bool {
+        self.inner.preinitialized
+    }
+
+    /// The module bytes, while a snapshot may still be taken.
+    pub(crate) fn preinit_source(&self) -> Option<&Arc<[u8]>> {
+        self.inner.preinit_source.as_ref()
+    }
+
+    /// Links `module` (a snapshot of this plugin) like the plugin's own module.
+    pub(crate) fn link(
+        &self,
+        module: &wasmtime::Module,
+    ) -> wasmtime::Result<InstancePre<HostState>> {
+        link(&self.inner.engine, &self.inner.host_functions, module)
+    }
+
+    /// This plugin, instantiated from `pre` (a snapshot) from now on; `None` keeps the
+    /// original (the module could not be snapshotted).
+    pub(crate) fn with_snapshot(&self, pre: Option<InstancePre<HostState>>) -> CompiledPlugin {
+        let mut inner = Inner::clone(&self.inner);
+        inner.preinit_source = None;
+        if let Some(pre) = pre {
+            inner.instance_pre = pre;
+            inner.preinitialized = true;
+        }
+        CompiledPlugin {
+            inner: Arc::new(inner),
+        }
+    }
+
     pub(crate) fn init_config(&self) -> &[u8] {
         &self.inner.init_config
+    }
+}
+
+/// Links `module` with the engine's host functions and WASI, plus the application's.
+fn link(
+    engine: &Engine,
+    functions: &crate::host_fn::HostFunctions,
+    module: &wasmtime::Module,
+) -> wasmtime::Result<InstancePre<HostState>> {
+    if functions.is_empty() {
+        engine.linker().instantiate_pre(module)
+    } else {
+        let mut linker = engine.linker().clone();
+        functions.link(&mut linker)?;
+        linker.instantiate_pre(module)
     }
 }

@@ -5,16 +5,25 @@
 //! isolation, an idle one in `reuse`), runs the ABI call protocol, and gives the instance
 //! back, unless the call trapped, timed out, hit a limit or broke the ABI: such an instance is
 //! dropped, so no call ever observes another's broken state. When `instances.max` calls are
-//! in flight, the next waits up to `acquire_timeout`, then fails with [`Error::Busy`].
+//! in flight, the next waits up to `acquire_timeout`, then fails with [`Error::Busy`]
+//! (at once when `instances.max_waiting` calls wait already).
+//!
+//! One call path: [`Plugin::call`] and [`Plugin::call_async`] run the same async call
+//! (`run_call`); the sync API drives it on the calling thread, the async API inline on the
+//! caller's task (see [`drive`]).
 
 mod builder;
 mod compiled;
+mod drive;
 mod instance;
+mod invoke;
 mod pool;
+mod preinit;
 mod trap;
 
 pub use builder::PluginBuilder;
 pub use compiled::{CompiledPlugin, PluginSource};
+pub(crate) use drive::SliceUsed;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -98,19 +107,26 @@ impl Plugin {
         PluginBuilder::new()
     }
 
-    /// Creates a plugin from its compiled form. `instances.min` instances (at least one)
-    /// are created right away, running `_initialize` and `init`, so that a plugin whose
-    /// `init` fails never loads.
+    /// Creates a plugin from its compiled form. With `instances.preinit` (the default) one
+    /// instance runs `_initialize` and `init` and is snapshotted, and every instance starts
+    /// from the snapshot (see [`crate::InstancePolicy::preinit`]); then `instances.min`
+    /// instances (at least one) are created right away, so that a plugin whose `init` fails
+    /// never loads.
     ///
     /// # Errors
     /// [`Error::Instantiate`], or the [`Error::Guest`] / [`Error::Trap`] of `init`.
     pub fn new(compiled: CompiledPlugin) -> Result<Plugin> {
-        let warm = (0..compiled.policy().min.max(1))
-            .map(|_| Instance::new(&compiled))
-            .collect::<Result<Vec<_>>>()?;
+        let compiled = preinit::preinitialize(&compiled)?;
+        let warm = drive::block_on(async {
+            let mut warm = Vec::new();
+            for _ in 0..compiled.policy().min.max(1) {
+                warm.push(Instance::new(&compiled, None).await?);
+            }
+            Ok::<_, Error>(warm)
+        })?;
         Ok(Plugin {
             inner: Arc::new(Inner {
-                pool: Pool::new(warm),
+                pool: Pool::new(compiled.policy().max, warm),
                 compiled,
             }),
         })
@@ -182,32 +198,94 @@ impl Plugin {
             })
     }
 
-    /// Calls function number `index` (from [`Plugin::function_index`]).
+    /// Calls function number `index` (from [`Plugin::function_index`]) on this thread.
     pub(crate) fn call_index(
         &self,
         index: usize,
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallOutput> {
+        let (result, mut out) = drive::block_on(self.run_call(index, input, request_id, None))?;
+        out.output = result?;
+        Ok(out)
+    }
+
+    /// Like [`Plugin::call_captured`], but what the guest wrote to stdout and stderr is
+    /// returned even when the call fails (a Go guest's `panic: ...` text, for example):
+    /// the second value's `output` is empty and the call's outcome is the first.
+    ///
+    /// # Errors
+    /// The outer `Result` fails when no call was made ([`Error::FunctionNotFound`],
+    /// [`Error::Busy`], [`Error::Instantiate`]); the inner one as [`Plugin::call`].
+    pub fn call_report(
+        &self,
+        function: &str,
+        input: &[u8],
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
+        let index = self.function_index(function)?;
+        drive::block_on(self.run_call(index, input, None, None))
+    }
+
+    /// Calls function number `index` from async code: inline on the caller's task, on the
+    /// slow lane once the guest has run for a tick (see [`drive`]). Dropping the future
+    /// cancels the call and discards its instance.
+    pub(crate) async fn call_index_async(
+        &self,
+        index: usize,
+        input: Vec<u8>,
+        request_id: Option<Arc<str>>,
+    ) -> Result<CallOutput> {
+        let plugin = self.clone();
+        let slice = SliceUsed::default();
+        let mine = slice.clone();
+        let call = async move {
+            plugin
+                .run_call(index, &input, request_id.as_ref(), Some(&mine))
+                .await
+        };
+        let (result, mut out) = drive::Lane::new(Box::pin(call), slice).await?;
+        out.output = result?;
+        Ok(out)
+    }
+
+    /// The one call path: an instance from the pool, the ABI call, stdio and usage, the
+    /// instance back (or discarded). The outer `Result` fails when no call was made; the
+    /// call's own outcome comes with what it wrote and used, even when it failed.
+    async fn run_call(
+        &self,
+        index: usize,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+        slice: Option<&SliceUsed>,
+    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let compiled = &self.inner.compiled;
         let function = compiled.interface().functions[index].as_str();
-        let mut instance = self.inner.pool.acquire(compiled)?;
-        let result = instance.call(compiled, index, input, request_id);
+        let mut slot = self.inner.pool.acquire(compiled, slice).await?;
+        let instance = slot
+            .instance
+            .as_mut()
+            .expect("an acquired slot has an instance");
+        let result = instance
+            .call(compiled, index, input, request_id, slice)
+            .await;
         let (stdout, stderr) = instance.take_stdio();
         let (fuel_consumed, memory_bytes) = instance.usage(compiled);
         log_stdio(compiled.name(), function, "stdout", &stdout);
         log_stdio(compiled.name(), function, "stderr", &stderr);
         let usable = !matches!(&result, Err(e) if e.poisons_instance());
-        self.inner.pool.release(compiled.policy(), instance, usable);
-        Ok(CallOutput {
-            output: result?,
-            stdout: stdout.data,
-            stderr: stderr.data,
-            stdout_dropped: stdout.dropped,
-            stderr_dropped: stderr.dropped,
-            fuel_consumed,
-            memory_bytes,
-        })
+        self.inner.pool.release(compiled, slot, usable);
+        Ok((
+            result,
+            CallOutput {
+                output: Vec::new(),
+                stdout: stdout.data,
+                stderr: stderr.data,
+                stdout_dropped: stdout.dropped,
+                stderr_dropped: stderr.dropped,
+                fuel_consumed,
+                memory_bytes,
+            },
+        ))
     }
 
     /// Calls `function` with `input` serialised as JSON and parses the output as JSON.
@@ -229,21 +307,20 @@ impl Plugin {
         serde_json::from_slice(&output).map_err(|e| json_err("output", e))
     }
 
-    /// Like [`Plugin::call`], for async code: the call runs on tokio's blocking thread pool,
-    /// so neither the wasm execution nor the wait for a free instance blocks a runtime
-    /// thread.
+    /// Like [`Plugin::call`], for async code. The guest runs inline on the polling task
+    /// (on a wasmtime fiber), without a thread hop; a call still running after an epoch
+    /// tick or two moves to wasmplug's low-priority slow lane, so a spinning guest never
+    /// holds an async worker for longer than that. Waiting for a free instance holds no
+    /// thread. Dropping the future cancels the call (its instance is discarded). Works on
+    /// any executor.
     ///
     /// # Errors
     /// As [`Plugin::call`].
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
     pub async fn call_async(&self, function: &str, input: Vec<u8>) -> Result<Vec<u8>> {
-        let plugin = self.clone();
-        let function = function.to_string();
-        tokio::task::spawn_blocking(move || plugin.call(&function, &input))
+        let index = self.function_index(function)?;
+        self.call_index_async(index, input, None)
             .await
-            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+            .map(|out| out.output)
     }
 
     /// How many handles to this plugin exist (this one, its clones, and those held by a

@@ -11,7 +11,7 @@ use super::disk::{Verdict, digest};
 use super::events::RegistryEvent;
 use super::routing::Weighted;
 use super::version::LoadedVersion;
-use crate::capability::Capabilities;
+use crate::contract::{Contract, gate};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::plugin::{Plugin, PluginBuilder};
@@ -78,41 +78,20 @@ impl Registry {
                 .record(path, digest.clone(), Verdict::Loaded);
             return self.promote(&name, &version).map_err(fail);
         }
-        let baseline = self.baseline(&name);
-        if !self.inner.config.allow_escalation
-            && let Some(current) = &baseline
-        {
-            let added = escalation(current, &manifest.capabilities);
-            if !added.is_empty() {
-                return Err(fail(Error::CapabilityEscalation {
-                    plugin: name,
-                    added,
-                }));
-            }
-        }
-        let mut builder = PluginBuilder::new().host(self.inner.config.host.clone());
+        let mut builder = PluginBuilder::new()
+            .host(self.inner.config.host.clone())
+            .trust(self.inner.config.trust.clone());
         if let Some(dir) = &self.inner.config.cache_dir {
             builder = builder.cache_dir(dir);
         }
         let compiled = builder.compile(path).map_err(fail)?;
-        if let Some(current) = self.primary(&name) {
-            let dropped: Vec<String> = current
-                .plugin
-                .functions()
-                .iter()
-                .filter(|f| !compiled.interface().functions.contains(f))
-                .cloned()
-                .collect();
-            if !dropped.is_empty() {
-                return Err(fail(Error::invalid_plugin(format!(
-                    "the new version of `{name}` lacks function(s) {} that the running version serves; callers would break (unload the plugin first to change its interface)",
-                    dropped
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))));
-            }
+        if let Some((running, since_unload)) = self.baseline(&name) {
+            let allowed = gate::Allowed {
+                escalation: self.inner.config.allow_escalation,
+                breaking: self.inner.config.allow_breaking,
+                grants_only: since_unload,
+            };
+            gate::check(&running, &Contract::of(&compiled), allowed).map_err(fail)?;
         }
         let plugin = Plugin::new(compiled).map_err(fail)?;
         let breaker = manifest
@@ -144,19 +123,20 @@ impl Registry {
             .map(|r| r.version.version.clone())
     }
 
-    /// The capabilities a candidate of `name` is compared with: those of the serving
-    /// version, or, when the plugin was unloaded, of the last version that served (so an
-    /// unload followed by an upload cannot widen the grants unnoticed).
-    fn baseline(&self, name: &str) -> Option<Capabilities> {
+    /// The contract a candidate of `name` is compared with (docs/contract.md): that of the
+    /// serving version, or, when the plugin was unloaded, of the last version that served
+    /// (`true`: then only its grants count, so an unload followed by an upload may change
+    /// the interface but cannot widen the grants unnoticed).
+    fn baseline(&self, name: &str) -> Option<(Contract, bool)> {
         if let Some(current) = self.primary(name) {
-            return Some(current.plugin.compiled().capabilities().clone());
+            return Some((Contract::of(current.plugin.compiled()), false));
         }
         self.inner
             .unloaded
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
-            .cloned()
+            .map(|c| (c.clone(), true))
     }
 
     /// Adds an already loaded plugin (no manifest, so no hot reload) as the serving version.
@@ -273,7 +253,7 @@ impl Registry {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(
                     name.to_string(),
-                    primary.version.plugin.compiled().capabilities().clone(),
+                    Contract::of(primary.version.plugin.compiled()),
                 );
         }
         for route in &entry.routes {
@@ -408,30 +388,4 @@ fn folder_name(manifest: &Path) -> String {
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The grants of `new` that `old` does not have.
-fn escalation(old: &Capabilities, new: &Capabilities) -> Vec<String> {
-    let mut added = Vec::new();
-    for m in &new.fs {
-        let covered = old.fs.iter().any(|o| {
-            o.host == m.host
-                && o.guest == m.guest
-                && (o.mode == m.mode || m.mode == crate::FsMode::ReadOnly)
-        });
-        if !covered {
-            added.push(format!("fs {m}"));
-        }
-    }
-    for e in &new.env {
-        if !old.env.iter().any(|o| o.name() == e.name()) {
-            added.push(format!("env {}", e.name()));
-        }
-    }
-    for n in &new.net {
-        if !old.net.contains(n) {
-            added.push(format!("net {n}"));
-        }
-    }
-    added
 }

@@ -4,8 +4,9 @@
 //! Calls go through [`Registry::call`] by plugin name. The routing table is immutable and
 //! swapped atomically (`arc-swap`) on every change, so a call that started on version A
 //! finishes on A even if B becomes active meanwhile, and A's instances are freed when its
-//! last call ends. A candidate is validated completely (manifest, pin, size, compile, ABI,
-//! capability escalation, instantiate + `init`) before it serves anything; a failed
+//! last call ends. A candidate is validated completely (manifest, pin, size, trust policy,
+//! requirements, compile, ABI, contract diff against the running version, instantiate +
+//! `init`) before it serves anything; a failed
 //! candidate leaves the running version in place and is reported as a
 //! [`RegistryEvent::Rejected`].
 
@@ -39,10 +40,11 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::breaker::{BreakerConfig, BreakerState, Permit};
-use crate::capability::Capabilities;
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::host_fn::HostConfig;
 use crate::plugin::{CallOutput, Plugin};
+use crate::trust::TrustPolicy;
 use disk::Verdicts;
 use events::Events;
 use load::LoadLocks;
@@ -77,6 +79,11 @@ pub struct RegistryConfig {
     /// [`Registry::load_dir`]. Rules changed through the registry since are kept across
     /// restarts until this configuration changes.
     pub routing: std::collections::BTreeMap<String, RoutingRules>,
+    /// Signatures every candidate must carry (docs/trust.md). By default off.
+    pub trust: TrustPolicy,
+    /// Accept candidates whose contract breaks the running version's (docs/contract.md:
+    /// removed functions, changed imports or ABI, capability escalations). By default `false`.
+    pub allow_breaking: bool,
 }
 
 impl Default for RegistryConfig {
@@ -91,6 +98,8 @@ impl Default for RegistryConfig {
             host: HostConfig::default(),
             state_dir: None,
             routing: std::collections::BTreeMap::new(),
+            trust: TrustPolicy::default(),
+            allow_breaking: false,
         }
     }
 }
@@ -169,8 +178,9 @@ struct Inner {
     events: Events,
     /// The last verdict on the files of each manifest (for the watcher).
     verdicts: Verdicts,
-    /// Capabilities of the last serving version of each unloaded plugin.
-    unloaded: Mutex<HashMap<String, Capabilities>>,
+    /// Contract of the last serving version of each unloaded plugin (its grants stay the
+    /// baseline of the next load).
+    unloaded: Mutex<HashMap<String, Contract>>,
     /// Serialises loads of the same manifest.
     loading: LoadLocks,
     /// Persisted routing states, if configured.
@@ -250,6 +260,50 @@ impl Registry {
         input: &[u8],
         opts: &CallOptions,
     ) -> Result<RoutedOutput> {
+        let (call, index) = self.begin(name, function, opts)?;
+        let result = index.and_then(|index| {
+            let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
+            call.version
+                .plugin
+                .call_index(index, input, request_id.as_ref())
+        });
+        self.finish(name, call, result)
+    }
+
+    /// Like [`Registry::call`], for async code: the plugin runs inline on the polling task
+    /// ([`Plugin::call_async`]: no thread hop; a slow guest moves to the slow lane after a
+    /// tick). Dropping the future cancels the call.
+    ///
+    /// # Errors
+    /// As [`Registry::call`].
+    pub async fn call_async(
+        &self,
+        name: &str,
+        function: &str,
+        input: Vec<u8>,
+        opts: CallOptions,
+    ) -> Result<RoutedOutput> {
+        let (call, index) = self.begin(name, function, &opts)?;
+        let result = match index {
+            Ok(index) => {
+                let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
+                call.version
+                    .plugin
+                    .call_index_async(index, input, request_id)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.finish(name, call, result)
+    }
+
+    /// Routes a call: the version, its breaker's permit, the function's index.
+    fn begin(
+        &self,
+        name: &str,
+        function: &str,
+        opts: &CallOptions,
+    ) -> Result<(Begun, Result<usize>)> {
         let (version, route) = {
             let table = self.inner.table.load();
             let selected = match table.plugins.get(name) {
@@ -273,25 +327,33 @@ impl Registry {
             }
         };
         version.metrics.started();
-        let start = Instant::now();
-        let (result, function_index) = match version.plugin.function_index(function) {
-            Ok(index) => {
-                let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
-                let result = version.plugin.call_index(index, input, request_id.as_ref());
-                (result, Some(index))
-            }
-            Err(e) => (Err(e), None),
+        let index = version.plugin.function_index(function);
+        let begun = Begun {
+            index: index.as_ref().ok().copied(),
+            version,
+            route,
+            probe,
+            start: Instant::now(),
         };
+        Ok((begun, index))
+    }
+
+    /// Records a routed call's outcome: metrics, breaker, canary rollback.
+    fn finish(&self, name: &str, call: Begun, result: Result<CallOutput>) -> Result<RoutedOutput> {
+        let Begun {
+            version,
+            route,
+            probe,
+            start,
+            index,
+        } = call;
         let usage = result
             .as_ref()
             .ok()
             .map(|o| (o.fuel_consumed, o.memory_bytes));
-        version.metrics.finished(
-            function_index,
-            start.elapsed(),
-            result.as_ref().err(),
-            usage,
-        );
+        version
+            .metrics
+            .finished(index, start.elapsed(), result.as_ref().err(), usage);
         version.metrics.instances(version.plugin.instance_counts());
         let failed = result.as_ref().is_err_and(Error::counts_against_plugin);
         let counted = result
@@ -319,23 +381,6 @@ impl Registry {
             route,
             output,
         })
-    }
-
-    /// Like [`Registry::call`], on tokio's blocking pool.
-    ///
-    /// # Errors
-    /// As [`Registry::call`].
-    pub async fn call_async(
-        &self,
-        name: &str,
-        function: &str,
-        input: Vec<u8>,
-        opts: CallOptions,
-    ) -> Result<RoutedOutput> {
-        let (registry, name, function) = (self.clone(), name.to_string(), function.to_string());
-        tokio::task::spawn_blocking(move || registry.call(&name, &function, &input, &opts))
-            .await
-            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
     /// A snapshot of every plugin and version.
@@ -405,4 +450,15 @@ impl Registry {
     pub fn watch(&self, dir: &Path) -> Result<Watcher> {
         Watcher::start(self.clone(), dir)
     }
+}
+
+/// A routed call between [`Registry::begin`] and [`Registry::finish`].
+struct Begun {
+    version: Arc<LoadedVersion>,
+    /// Which part of the routing chose the version.
+    route: Route,
+    probe: bool,
+    start: Instant,
+    /// The function's index (`None`: no such function).
+    index: Option<usize>,
 }

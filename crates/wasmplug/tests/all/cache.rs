@@ -14,11 +14,19 @@ fn engine(dir: &std::path::Path, fuel: bool) -> Engine {
     .unwrap()
 }
 
+/// The compiled modules (`.cwasm`) in `dir`; each has its checksum file (`.sum`) next to it.
 fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
         .collect();
+    for entry in &v {
+        assert!(
+            entry.with_extension("sum").is_file(),
+            "{entry:?} has its checksum"
+        );
+    }
     v.sort();
     v
 }
@@ -63,12 +71,16 @@ fn corrupt_entries_are_recompiled_and_rewritten() {
         let plugin = Plugin::builder().engine(&engine).load(wat("echo")).unwrap();
         assert_eq!(plugin.compiled().cache_outcome(), CacheOutcome::Miss);
         assert_eq!(plugin.call("echo", b"still right").unwrap(), b"still right");
-        assert_eq!(
-            std::fs::read(&entry).unwrap().len(),
-            good.len(),
-            "entry rewritten"
-        );
+        assert_eq!(std::fs::read(&entry).unwrap(), good, "entry rewritten");
     }
+    // A damaged checksum file is a miss too.
+    let sum = entry.with_extension("sum");
+    let mut header = std::fs::read(&sum).unwrap();
+    *header.last_mut().unwrap() ^= 1;
+    std::fs::write(&sum, &header).unwrap();
+    let plugin = Plugin::builder().engine(&engine).load(wat("echo")).unwrap();
+    assert_eq!(plugin.compiled().cache_outcome(), CacheOutcome::Miss);
+    assert_ne!(std::fs::read(&sum).unwrap(), header, "checksum rewritten");
 }
 
 #[test]
@@ -104,7 +116,9 @@ fn foreign_entry_with_a_valid_checksum_is_refused_by_wasmtime() {
         .unwrap();
     // Plant the fuel-metered engine's (intact) entry under the plain engine's key.
     let target = entries(plain_dir.path()).remove(0);
-    std::fs::copy(entries(metered_dir.path()).remove(0), &target).unwrap();
+    let planted = entries(metered_dir.path()).remove(0);
+    std::fs::copy(&planted, &target).unwrap();
+    std::fs::copy(planted.with_extension("sum"), target.with_extension("sum")).unwrap();
     let plugin = Plugin::builder().engine(&plain).load(wat("echo")).unwrap();
     assert_eq!(plugin.compiled().cache_outcome(), CacheOutcome::Miss);
     assert_eq!(plugin.call("echo", b"ok").unwrap(), b"ok");

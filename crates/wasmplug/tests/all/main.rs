@@ -7,8 +7,10 @@
 mod support;
 
 mod abi_errors;
+mod async_calls;
 mod cache;
 mod capabilities;
+mod contract;
 mod custom_functions;
 mod examples;
 mod guest_errors;
@@ -21,6 +23,8 @@ mod loopback;
 mod pdk_guests;
 mod pool;
 mod registry;
+mod requirements;
 mod rollout;
+mod trust;
 mod versioned;
 mod wat_plugin;

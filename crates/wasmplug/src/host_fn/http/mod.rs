@@ -233,34 +233,82 @@ impl HttpClient {
         limits: HttpLimits,
         deadline: Instant,
     ) -> Result<HttpResponse, HttpError> {
+        let (handle, url, exchange) = self.exchange(req, allow, limits, deadline)?;
+        let budget = deadline.saturating_duration_since(Instant::now());
+        finish(url, budget, runtime::run_until(&handle, exchange, deadline))
+    }
+
+    /// Like [`HttpClient::request_blocking`], for async code (any executor): the exchange
+    /// runs on this module's runtime and is awaited, so no thread waits. Dropping the future
+    /// aborts the exchange.
+    pub async fn request(
+        &self,
+        req: HttpRequest,
+        allow: &[NetPattern],
+        limits: HttpLimits,
+        deadline: Instant,
+    ) -> Result<HttpResponse, HttpError> {
+        let (handle, url, exchange) = self.exchange(req, allow, limits, deadline)?;
+        let budget = deadline.saturating_duration_since(Instant::now());
+        finish(
+            url,
+            budget,
+            runtime::run_on(&handle, exchange, deadline).await,
+        )
+    }
+
+    /// Checks `req` and prepares its exchange (to run on the returned runtime).
+    #[allow(clippy::type_complexity)]
+    fn exchange(
+        &self,
+        req: HttpRequest,
+        allow: &[NetPattern],
+        limits: HttpLimits,
+        deadline: Instant,
+    ) -> Result<
+        (
+            tokio::runtime::Handle,
+            String,
+            impl std::future::Future<Output = Result<HttpResponse, HttpError>> + Send + 'static,
+        ),
+        HttpError,
+    > {
         let budget = deadline.saturating_duration_since(Instant::now());
         let prepared = validate::prepare(req, allow, &limits)?;
         let url = allow::quote(prepared.url.as_str());
-        let timeout = |url: String| HttpError::Timeout { after: budget, url };
         if budget.is_zero() {
-            return Err(timeout(url));
+            return Err(HttpError::Timeout { after: budget, url });
         }
         let client = self.inner.client.clone()?;
         let handle = runtime::handle().map_err(HttpError::Transport)?;
         let allow = allow.to_vec();
         let max_redirects = self.inner.max_redirects;
         let exchange = async move {
-            let run = client::execute(
+            client::execute(
                 &client,
                 prepared,
                 &allow,
                 max_redirects,
                 limits.max_response_bytes,
-            );
-            tokio::time::timeout_at(deadline.into(), run).await
+            )
+            .await
         };
-        match runtime::run_until(&handle, exchange, deadline) {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) | Err(runtime::Stopped::Deadline) => Err(timeout(url)),
-            Err(runtime::Stopped::Died) => Err(HttpError::Transport(format!(
-                "http_request to `{url}` failed: the host's HTTP task stopped unexpectedly"
-            ))),
-        }
+        Ok((handle, url, exchange))
+    }
+}
+
+/// The exchange's outcome as the plugin sees it (`budget`: the time it had).
+fn finish(
+    url: String,
+    budget: Duration,
+    outcome: Result<Result<HttpResponse, HttpError>, runtime::Stopped>,
+) -> Result<HttpResponse, HttpError> {
+    match outcome {
+        Ok(result) => result,
+        Err(runtime::Stopped::Deadline) => Err(HttpError::Timeout { after: budget, url }),
+        Err(runtime::Stopped::Died) => Err(HttpError::Transport(format!(
+            "http_request to `{url}` failed: the host's HTTP task stopped unexpectedly"
+        ))),
     }
 }
 

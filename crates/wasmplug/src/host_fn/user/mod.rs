@@ -4,6 +4,7 @@ mod typed;
 
 pub use typed::{HostArg, HostReturn, IntoAsyncHostFn, IntoHostFn, Json, WasmType};
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -115,6 +116,8 @@ struct Def {
 #[derive(Clone, Default)]
 pub struct HostFunctions {
     defs: Vec<Arc<Def>>,
+    /// Declared versions of the application's modules (`[requires.host]` checks them).
+    versions: BTreeMap<String, semver::Version>,
 }
 
 impl fmt::Debug for HostFunctions {
@@ -212,6 +215,29 @@ impl HostFunctions {
             .find(|d| d.module == module && d.name == name)
     }
 
+    /// Declares the version of application module `module`, which plugins may require
+    /// (`[requires.host] shop = "^1"`, see [`crate::Requirements`]). Declaring it again
+    /// replaces the version.
+    ///
+    /// # Errors
+    /// [`Error::HostFunctionDefinition`] for a reserved or empty module name.
+    pub fn module_version(&mut self, module: &str, version: semver::Version) -> Result<&mut Self> {
+        if module.is_empty() || module == HOST_MODULE || module.starts_with("wasi") {
+            return Err(Error::HostFunctionDefinition {
+                reason: format!(
+                    "cannot declare a version for module `{module}`: reserved or empty (the plugin API's own version is `wasmplug::PLUGIN_API_VERSION`)"
+                ),
+            });
+        }
+        self.versions.insert(module.to_string(), version);
+        Ok(self)
+    }
+
+    /// The declared version of application module `module`, if any.
+    pub fn module_version_of(&self, module: &str) -> Option<&semver::Version> {
+        self.versions.get(module)
+    }
+
     /// Whether no function is registered.
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
@@ -267,23 +293,32 @@ impl HostFunctions {
                 WasmType::F64 => ValType::F64,
             });
             let ty = FuncType::new(linker.engine(), params, [ValType::I32]);
+            let (module, name) = (def.module.clone(), def.name.clone());
             let def = def.clone();
-            linker.func_new(
-                &def.module.clone(),
-                &def.name.clone(),
-                ty,
-                move |c, vals, results| {
-                    results[0] = Val::I32(call(&def, c, vals)?);
+            // Both kinds are async to wasmtime: a result buffer is allocated by calling
+            // back into the guest, which an async store only allows from async code.
+            linker.func_new_async(&module, &name, ty, move |c, vals, results| {
+                let def = def.clone();
+                Box::new(async move {
+                    let status = match def.body {
+                        Body::Sync(_) => call_sync(&def, c, vals).await?,
+                        Body::Async { .. } => call_async(&def, c, vals).await?,
+                    };
+                    results[0] = Val::I32(status);
                     Ok(())
-                },
-            )?;
+                })
+            })?;
         }
         Ok(())
     }
 }
 
-/// Runs one user host function for the guest.
-fn call(def: &Def, mut caller: Caller<'_, HostState>, vals: &[Val]) -> wasmtime::Result<i32> {
+/// Runs one synchronous user host function for the guest (on the call's thread).
+async fn call_sync(
+    def: &Def,
+    mut caller: Caller<'_, HostState>,
+    vals: &[Val],
+) -> wasmtime::Result<i32> {
     let (last, args) = vals.split_last().expect("the result slot parameter");
     let out = last.unwrap_i32() as u32;
     let mut guest = Guest::new(&mut caller)?;
@@ -297,23 +332,57 @@ fn call(def: &Def, mut caller: Caller<'_, HostState>, vals: &[Val]) -> wasmtime:
         };
         match &def.body {
             Body::Sync(f) => f(&ctx, &mut args),
-            Body::Async { handle, start } => match start(ctx.clone(), &mut args) {
-                Err(outcome) => outcome,
-                Ok(future) => {
-                    let state = guest.state();
-                    let deadline =
-                        super::Services::call_deadline(state.call_started, state.call_timeout);
-                    match runtime::run_until(handle, future, deadline) {
-                        Ok(outcome) => outcome,
-                        Err(runtime::Stopped::Deadline) => Outcome::Trap(HostTrap::Deadline),
-                        Err(runtime::Stopped::Died) => {
-                            Outcome::Abort("the async host function panicked".into())
-                        }
-                    }
-                }
-            },
+            Body::Async { .. } => unreachable!("dispatched on the body"),
         }
     };
+    deliver(def, &mut guest, out, outcome).await
+}
+
+/// Runs one async user host function for the guest: its future runs on the runtime it was
+/// registered with and the call's fiber awaits it, at most until the call's deadline.
+async fn call_async(
+    def: &Def,
+    mut caller: Caller<'_, HostState>,
+    vals: &[Val],
+) -> wasmtime::Result<i32> {
+    let (last, args) = vals.split_last().expect("the result slot parameter");
+    let out = last.unwrap_i32() as u32;
+    let Body::Async { handle, start } = &def.body else {
+        unreachable!("dispatched on the body")
+    };
+    let started = {
+        let guest = Guest::new(&mut caller)?;
+        guest.check_slot(out)?;
+        let state = guest.state();
+        let deadline = super::Services::call_deadline(state.call_started, state.call_timeout);
+        let mut args = Args {
+            vals: args.iter(),
+            memory: guest.memory_data(),
+            position: 0,
+        };
+        start(state.context(), &mut args).map(|future| (future, deadline))
+    };
+    let outcome = match started {
+        Err(outcome) => outcome,
+        Ok((future, deadline)) => match runtime::run_on(handle, future, deadline).await {
+            Ok(outcome) => outcome,
+            Err(runtime::Stopped::Deadline) => Outcome::Trap(HostTrap::Deadline),
+            Err(runtime::Stopped::Died) => {
+                Outcome::Abort("the async host function panicked".into())
+            }
+        },
+    };
+    let mut guest = Guest::new(&mut caller)?;
+    deliver(def, &mut guest, out, outcome).await
+}
+
+/// Hands a user host function's outcome to the guest (or ends the call).
+async fn deliver(
+    def: &Def,
+    guest: &mut Guest<'_, '_>,
+    out: u32,
+    outcome: Outcome,
+) -> wasmtime::Result<i32> {
     let reply = match outcome {
         Outcome::Reply(reply) => reply,
         Outcome::Trap(trap) => return Err(trap.into()),
@@ -325,5 +394,5 @@ fn call(def: &Def, mut caller: Caller<'_, HostState>, vals: &[Val]) -> wasmtime:
             .into());
         }
     };
-    guest.reply(out, reply)
+    guest.reply(out, reply).await
 }

@@ -1,0 +1,1 @@
+../../../pdk/zig/wasmplug.zig

@@ -1,0 +1,3 @@
+module example.invalid/wasmplug
+
+go 1.24

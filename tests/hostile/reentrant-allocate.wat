@@ -1,0 +1,30 @@
+;; Hostile: its `allocate` calls back into the host (config_get) while the host is allocating
+;; a result buffer for it, hoping to deadlock or corrupt the host's borrow of the store.
+(module
+  (import "wasmplug" "config_get" (func $config_get (param i32 i32 i32) (result i32)))
+  (global $heap (mut i32) (i32.const 4096))
+  (global $depth (mut i32) (i32.const 0))
+  (func $allocate (export "allocate") (param $len i32) (result i32)
+    (local $ptr i32)
+    ;; Re-enter the host once from inside allocate.
+    (if (i32.eqz (global.get $depth))
+      (then
+        (global.set $depth (i32.const 1))
+        (drop (call $config_get (i32.const 0) (i32.const 8) (i32.const 600)))
+        (global.set $depth (i32.const 0))))
+    (local.set $ptr (global.get $heap))
+    (global.set $heap (i32.add (local.get $ptr) (local.get $len)))
+    (local.get $ptr))
+  (memory (export "memory") 1)
+  (func (export "deallocate") (param $ptr i32) (param $len i32))
+  (func (export "run") (param i32 i32) (result i64)
+    (local $status i32)
+    (local.set $status (call $config_get (i32.const 0) (i32.const 8) (i32.const 512)))
+    (if (i32.ne (local.get $status) (i32.const 0)) (then (return (i64.const 0))))
+    (i64.or (i64.shl (i64.extend_i32_u (i32.load (i32.const 512))) (i64.const 32))
+            (i64.extend_i32_u (i32.load (i32.const 516)))))
+  (data (i32.const 0) "greeting")
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{\"name\":\"hostile-reentrant-allocate\",\"version\":\"0.1.0\"}")
+  (@custom "wasmplug.functions" "run\n")
+)
