@@ -3,7 +3,8 @@
 # workspace's tests (which build the wasm guests), one run of each host example in
 # examples/host, a short run of every fuzz target and a 2-minute gateway soak. Installs the
 # wasm32-wasip1 target, the guest toolchains (target/toolchains), the reference wasmsign2
-# CLI (target/tools), the test servers (redis-server, docker-registry: scripts/servers.sh)
+# CLI (target/tools), the test servers (redis-server, docker-registry: scripts/servers.sh),
+# Debian's chromium and chromedriver for the console's browser tests (scripts/browser.sh)
 # and, for fuzzing, cargo-fuzz if needed. Ends with one summary line:
 # "N passed, N failed".
 set -euo pipefail
@@ -19,6 +20,9 @@ bash scripts/build-guests.sh
 
 step "test servers (redis-server, docker-registry)"
 bash scripts/servers.sh install
+
+step "browser for the console tests (Debian chromium + chromedriver)"
+bash scripts/browser.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -17,6 +17,7 @@
 //! | `invalid_routing` (rollout rules that cannot apply; a version that cannot be removed) | 400 |
 //! | `method_not_allowed` (with `Allow`) | 405 |
 //! | `unauthorized` (no bearer token) / `forbidden` (wrong token) | 401 / 403 |
+//! | `cross_origin` (a browser sent a state-changing admin request from another site) | 403 |
 //! | load errors on admin upload/reload (`manifest`, `invalid_wasm`, ...) | 422 |
 //! | `capability_escalation`, `breaking_contract`, `no_previous_version` (rollback with nothing to go back to) | 409 |
 
@@ -73,6 +74,12 @@ pub enum ApiError {
     /// An admin request with a wrong token.
     #[error("wrong admin token")]
     Forbidden,
+    /// A state-changing admin or console request that a browser sent from another site.
+    #[error("cross-origin request refused: {reason}; use the console at /console on this gateway")]
+    CrossOrigin {
+        /// The header that marks it as cross-origin.
+        reason: String,
+    },
     /// An I/O failure on the gateway's side (writing an uploaded plugin, ...).
     #[error("{0}")]
     Internal(String),
@@ -92,7 +99,7 @@ impl ApiError {
             ApiError::MissingHost => StatusCode::BAD_REQUEST,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::CrossOrigin { .. } => StatusCode::FORBIDDEN,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +119,7 @@ impl ApiError {
             ApiError::NotReady => "not_ready",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::CrossOrigin { .. } => "cross_origin",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -24,6 +24,8 @@
 //! - `POST|GET /v1/plugins/{name}/{function}`: calls a plugin function (see [`headers`] for
 //!   the request and response headers, and `docs/gateway.md` for the JSON envelope mode).
 //! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured.
+//! - `/console`: the operations console (plugins, canaries, live metrics, events), a
+//!   browser page over the admin API; without an admin token it explains how to enable it.
 //! - `/metrics`, `/healthz`, `/readyz`: operations.
 //!
 //! Every error answers with one status per class and a JSON body
@@ -34,6 +36,7 @@ mod admin;
 mod auth;
 mod body;
 mod config;
+mod console;
 mod envelope;
 mod error;
 mod extract;
@@ -71,8 +74,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", only(get(ops::readyz), "GET, HEAD"))
         .route("/metrics", only(get(ops::metrics), "GET, HEAD"));
     if state.admin_token().is_some() {
-        app = app.merge(admin::routes(state.clone()));
+        app = app.merge(
+            admin::routes(state.clone())
+                .route_layer(axum::middleware::from_fn(console::same_origin)),
+        );
     }
+    app = app.merge(console::routes(state.clone()));
     app.fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -9,6 +9,7 @@ use wasmplug::Registry;
 
 use crate::auth::AdminToken;
 use crate::config::GatewayConfig;
+use crate::console::Console;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     config: Arc<GatewayConfig>,
     metrics: Option<PrometheusHandle>,
     admin_token: Option<Arc<AdminToken>>,
+    /// The operations console's samples and event history (on with the admin API).
+    console: Option<Arc<Console>>,
     ready: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
 }
@@ -29,6 +32,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: None,
             admin_token: None,
+            console: None,
             ready: Arc::new(AtomicBool::new(false)),
             in_flight: Arc::new(AtomicUsize::new(0)),
         }
@@ -40,8 +44,11 @@ impl AppState {
         self
     }
 
-    /// Turns the admin API on, guarded by `token`.
+    /// Turns the admin API and the console (`/console`) on, guarded by `token`. The console
+    /// starts sampling the registry and recording its events now, so call this before
+    /// loading plugins to keep their load events.
     pub fn with_admin_token(mut self, token: Option<AdminToken>) -> AppState {
+        self.console = token.is_some().then(|| Console::start(&self.registry));
         self.admin_token = token.map(Arc::new);
         self
     }
@@ -79,6 +86,11 @@ impl AppState {
     /// Requests being handled right now.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The console's state, when the admin API is on.
+    pub(crate) fn console(&self) -> Option<&Arc<Console>> {
+        self.console.as_ref()
     }
 
     pub(crate) fn in_flight_counter(&self) -> &AtomicUsize {

@@ -49,6 +49,7 @@ pub mod abi;
 mod breaker;
 mod build;
 mod cache;
+mod call_stats;
 mod capability;
 mod clock;
 pub mod contract;
@@ -75,6 +76,7 @@ pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use build::{BuildSpec, GuestLanguage};
 pub use cache::CacheOutcome;
+pub use call_stats::{CallStats, LATENCY_BUCKETS, LastError, MAX_LAST_ERROR, latency_quantile};
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
 pub use contract::Contract;
 pub use engine::{

@@ -33,6 +33,7 @@ use metrics::{
 };
 
 use crate::breaker::BreakerState;
+use crate::call_stats::{CallStats, StatsRecorder};
 use crate::error::Error;
 
 /// Metric handles of one plugin version.
@@ -48,6 +49,8 @@ pub(crate) struct VersionMetrics {
     memory: Gauge,
     memory_high: AtomicU64,
     breaker: Gauge,
+    /// The same calls, readable in process ([`crate::VersionStatus::stats`]).
+    stats: StatsRecorder,
 }
 
 /// Registers the description of every family with the installed recorder, once.
@@ -136,6 +139,7 @@ impl VersionMetrics {
             memory: gauge!("wasmplug_memory_high_water_bytes", &labels),
             memory_high: AtomicU64::new(0),
             breaker: gauge!("wasmplug_breaker_state", &labels),
+            stats: StatsRecorder::default(),
             plugin: p,
             version: v,
         }
@@ -143,6 +147,13 @@ impl VersionMetrics {
 
     pub(crate) fn started(&self) {
         self.in_flight.increment(1.0);
+        self.stats.started();
+    }
+
+    /// The in-process statistics of this version.
+    pub(crate) fn stats(&self) -> CallStats {
+        self.stats
+            .snapshot(self.memory_high.load(Ordering::Relaxed))
     }
 
     /// Records one finished call of function number `function` (if known).
@@ -158,6 +169,8 @@ impl VersionMetrics {
             counter.increment(1);
         }
         self.duration.record(elapsed.as_secs_f64());
+        self.stats
+            .finished(elapsed, usage.and_then(|(fuel, _)| fuel));
         if let Some(e) = error {
             self.error(e);
         }
@@ -173,6 +186,7 @@ impl VersionMetrics {
 
     /// Counts a failed call of this version.
     pub(crate) fn error(&self, e: &Error) {
+        self.stats.error(e);
         counter!("wasmplug_call_errors_total", "plugin" => self.plugin.clone(), "version" => self.version.clone(), "class" => e.class()).increment(1);
     }
 

@@ -21,10 +21,7 @@ const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
 /// Histogram buckets of the latency families, in seconds: 10 µs to 30 s, about three per
 /// decade, so that p50/p99 of calls from a noop (~µs) to a slow guest (~s) can be
 /// aggregated across replicas.
-pub const LATENCY_BUCKETS: &[f64] = &[
-    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
+pub const LATENCY_BUCKETS: &[f64] = wasmplug::LATENCY_BUCKETS;
 
 /// Installs the global Prometheus recorder (latency families as histograms with
 /// [`LATENCY_BUCKETS`]) and a thread that runs its upkeep (without it, histogram samples

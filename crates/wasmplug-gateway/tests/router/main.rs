@@ -653,5 +653,6 @@ async fn health_readiness_and_metrics() {
     );
 }
 mod connections;
+mod console;
 mod issue11;
 mod rollout;

@@ -160,6 +160,8 @@ pub struct VersionStatus {
     pub instances: (usize, usize),
     /// Callable functions.
     pub functions: Vec<String>,
+    /// Latency histogram, errors by class, fuel, memory high-water, calls in flight.
+    pub stats: crate::CallStats,
 }
 
 /// Named plugins with versions, routing, breakers and hot reload. Cheap to clone.
@@ -416,6 +418,7 @@ impl Registry {
                             .load(std::sync::atomic::Ordering::Relaxed),
                         instances: r.version.plugin.instance_counts(),
                         functions: r.version.plugin.functions().to_vec(),
+                        stats: r.version.metrics.stats(),
                     })
                     .collect(),
             })
@@ -425,6 +428,18 @@ impl Registry {
     /// The plugin serving most traffic under `name` (for direct use, bypassing routing).
     pub fn get(&self, name: &str) -> Option<Plugin> {
         self.primary(name).map(|v| v.plugin.clone())
+    }
+
+    /// Version `version` of plugin `name`, if it is loaded (with or without traffic): its
+    /// metadata, capabilities, limits and config, for status pages.
+    pub fn version(&self, name: &str, version: &semver::Version) -> Option<Plugin> {
+        let table = self.inner.table.load();
+        let entry = table.plugins.get(name)?;
+        entry
+            .routes
+            .iter()
+            .find(|r| &r.version.version == version)
+            .map(|r| r.version.plugin.clone())
     }
 
     /// Watches `dir` (one folder per plugin) and reloads a plugin when its files change,

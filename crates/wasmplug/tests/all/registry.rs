@@ -416,3 +416,40 @@ fn unload_and_reload() {
     ));
     assert!(registry.plugins().is_empty());
 }
+
+#[test]
+fn version_status_counts_latency_errors_by_class_and_the_last_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new(RegistryConfig::default());
+    registry
+        .load(&Spec::new("svc", "1.0.0").write(dir.path()))
+        .unwrap();
+    let before = registry.plugins()[0].versions[0].stats.clone();
+    assert!(before.errors.is_empty() && before.last_error.is_none());
+    assert_eq!(before.latency.iter().sum::<u64>(), 0);
+    for _ in 0..3 {
+        registry
+            .call("svc", "echo", b"hi", &CallOptions::default())
+            .unwrap();
+    }
+    let trap = registry
+        .call("svc", "fail", b"", &CallOptions::default())
+        .unwrap_err();
+    let stats = registry.plugins()[0].versions[0].stats.clone();
+    assert_eq!(stats.latency.len(), wasmplug::LATENCY_BUCKETS.len() + 1);
+    assert_eq!(stats.latency.iter().sum::<u64>(), 4, "every call is timed");
+    assert_eq!(stats.errors.get(trap.class()), Some(&1));
+    assert_eq!(stats.errors.values().sum::<u64>(), 1);
+    let last = stats.last_error.expect("the trap is the last error");
+    assert_eq!(last.class, trap.class());
+    assert!(!last.message.contains('\n'), "one line: {}", last.message);
+    assert_eq!(stats.in_flight, 0);
+    assert!(stats.memory_high_water > 0);
+    assert!(
+        wasmplug::latency_quantile(&stats.latency, 0.5).is_some(),
+        "a median exists once calls were made"
+    );
+    let plugin = registry.version("svc", &v("1.0.0")).unwrap();
+    assert_eq!(plugin.meta().version, v("1.0.0"));
+    assert!(registry.version("svc", &v("9.0.0")).is_none());
+}
