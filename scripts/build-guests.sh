@@ -6,7 +6,8 @@
 #   target/guests/wasm/<probe>.wasm         the test guests of the host's integration tests
 #
 # With `--all` first, also the examples in Go, C, Zig and AssemblyScript
-# (examples/plugins/<example>-<lang>/), after installing their toolchains with
+# (examples/plugins/<example>-<lang>/) and the hostile guests written with a kit
+# (tests/hostile/<case>/), after installing their toolchains with
 # scripts/toolchains.sh: each is built with `wasmplug build`, using the binary named by
 # $WASMPLUG_BIN (default target/debug/wasmplug, built with cargo when missing). A failed
 # build fails the script.
@@ -86,4 +87,15 @@ for lang in go c zig assemblyscript; do
         wasm="$dir/$example-$lang.wasm"
         printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
     done
+done
+
+# The hostile guests written with a kit (tests/hostile/<case>/, crates/wasmplug/tests/hostile).
+for dir in "$ROOT"/tests/hostile/*/; do
+    case="$(basename "$dir")"
+    "$WASMPLUG_BIN" build "$dir" >"$TARGET_DIR/build-hostile-$case.log" 2>&1 || {
+        cat "$TARGET_DIR/build-hostile-$case.log" >&2
+        echo "error: wasmplug build tests/hostile/$case failed" >&2
+        exit 1
+    }
+    printf '%-9s tests/hostile/%s/%s.wasm\n' built "$case" "$case"
 done

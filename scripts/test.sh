@@ -47,7 +47,7 @@ step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug buil
 cargo test --locked --workspace --no-run --quiet
 WASMPLUG_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/wasmplug" bash scripts/build-guests.sh --all
 export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
-GO_SOURCES=(pdk/go examples/plugins/*-go tests/guests/from-docs/go)
+GO_SOURCES=(pdk/go examples/plugins/*-go tests/guests/from-docs/go tests/hostile/go-scheduler-spin)
 unformatted="$("$WASMPLUG_TOOLCHAINS/go/go/bin/gofmt" -l "${GO_SOURCES[@]}")"
 [[ -z "$unformatted" ]] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
 "$WASMPLUG_TOOLCHAINS/zig/ziglang/zig" fmt --check pdk/zig examples/plugins/*-zig/main.zig tests/guests/from-docs/zig

@@ -177,3 +177,132 @@ fn a_trapping_call_still_shows_the_guest_stderr() {
     );
     assert!(err.contains("plugin trapped in `crash`"), "{err}");
 }
+
+/// The ABI exports and sections around `extra` (imports, memories, tables).
+fn plugin_wat(extra: &str, memory: &str) -> String {
+    format!(
+        r#"(module {extra}
+          (memory (export "memory") {memory})
+          (func (export "allocate") (param i32) (result i32) i32.const 16)
+          (func (export "deallocate") (param i32 i32))
+          (func (export "echo") (param i32 i32) (result i64) i64.const 0)
+          (@custom "wasmplug.abi" "\01\00\00\00")
+          (@custom "wasmplug.meta" "{{\"name\":\"x\",\"version\":\"1.0.0\"}}")
+          (@custom "wasmplug.functions" "echo\n"))"#
+    )
+}
+
+/// `inspect` and `run` of one module file: (inspect's code, its stderr, run's code, its
+/// stderr).
+fn inspect_and_run(file: &str, text: &str) -> (Option<i32>, String, Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join(file), text).unwrap();
+    let inspect = wasmplug(&["inspect", file], tmp.path());
+    let run = wasmplug(&["run", file, "echo"], tmp.path());
+    let text = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    (
+        inspect.status.code(),
+        text(&inspect),
+        run.status.code(),
+        text(&run),
+    )
+}
+
+#[test]
+fn issue11_inspect_refuses_what_run_refuses_without_running_code() {
+    let cases = [
+        (
+            "unknown import",
+            plugin_wat(r#"(import "evil" "f" (func))"#, "1"),
+            "unsupported import `evil::f`",
+        ),
+        (
+            "missing WASI function",
+            plugin_wat(r#"(import "wasi_snapshot_preview1" "no_such" (func))"#, "1"),
+            "`wasi_snapshot_preview1::no_such` has not been defined",
+        ),
+        (
+            "mistyped WASI function",
+            plugin_wat(
+                r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32)))"#,
+                "1",
+            ),
+            "the module imports `wasi_snapshot_preview1::fd_write` as `(func (param i32))`, but the host defines it as `(func (param i32 i32 i32 i32) (result i32))`",
+        ),
+        (
+            "shared memory",
+            plugin_wat("", "1 1 shared"),
+            "threads must be enabled for shared memories",
+        ),
+        (
+            "two memories",
+            plugin_wat("(memory 1)", "1"),
+            "does not fit this host's instance pool (defined memories count of 2",
+        ),
+        (
+            "table over the pool's element cap",
+            plugin_wat("(table 2000000 funcref)", "1"),
+            "does not fit this host's instance pool (table index 0 has a minimum element size of 2000000",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let (inspect_code, inspect_err, run_code, run_err) = inspect_and_run("m.wat", &text);
+        assert_eq!(inspect_code, Some(3), "{what}: inspect: {inspect_err}");
+        assert_eq!(run_code, Some(3), "{what}: run: {run_err}");
+        assert!(
+            inspect_err.contains(expected),
+            "{what}: inspect: {inspect_err}"
+        );
+        assert!(run_err.contains(expected), "{what}: run: {run_err}");
+        assert!(
+            !inspect_err.contains("rebuild the plugin for `wasm32-wasip1`")
+                || what == "shared memory",
+            "{what}: a pool or link limit is not a target problem: {inspect_err}"
+        );
+    }
+    // The healthy neighbour: the same module without the defect is valid for both.
+    let (inspect_code, err, run_code, run_err) = inspect_and_run("m.wat", &plugin_wat("", "1"));
+    assert_eq!(
+        (inspect_code, run_code),
+        (Some(0), Some(0)),
+        "{err} {run_err}"
+    );
+}
+
+#[test]
+fn issue11_inspect_checks_the_manifest_against_the_module() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("m.wat"), plugin_wat("", "1")).unwrap();
+    let manifest =
+        |name: &str| format!("name = \"{name}\"\nversion = \"1.0.0\"\nwasm = \"m.wat\"\n");
+    std::fs::write(tmp.path().join("ok.toml"), manifest("x")).unwrap();
+    std::fs::write(tmp.path().join("bad.toml"), manifest("y")).unwrap();
+    let ok = wasmplug(&["inspect", "ok.toml"], tmp.path());
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let bad = wasmplug(&["inspect", "bad.toml"], tmp.path());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the manifest says `y` 1.0.0 but the module declares `x` 1.0.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn issue11_a_cache_dir_that_is_a_file_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("m.wat"), plugin_wat("", "1")).unwrap();
+    std::fs::write(tmp.path().join("cache-file"), b"").unwrap();
+    let out = wasmplug(
+        &["run", "m.wat", "echo", "--cache-dir", "cache-file"],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The cache is an optimisation: the call still works, and the warning says why not.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the cache directory `cache-file` is not a directory"),
+        "{err}"
+    );
+    assert!(!err.contains("os error 17"), "{err}");
+}

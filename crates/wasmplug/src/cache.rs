@@ -159,6 +159,13 @@ impl Write for HashWriter<'_> {
 }
 
 fn store(dir: &Path, path: &Path, module: &wasmtime::Module) -> std::io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        // `create_dir_all` would say "File exists (os error 17)".
+        return Err(std::io::Error::other(format!(
+            "the cache directory `{}` is not a directory; remove it or pick another cache directory",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir)?;
     let payload = module
         .serialize()

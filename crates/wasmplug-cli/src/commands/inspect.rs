@@ -1,6 +1,8 @@
 //! `wasmplug inspect <plugin.wasm|plugin.toml|plugin.wat> [--json]`
 //!
-//! Reads the module with a parser only: no compilation, no instantiation, no guest code.
+//! Parses the module for the report, then compiles it with the same builder `run` uses
+//! (manifest, grants, limits), so every check loading makes short of running guest code
+//! runs here too: no instantiation, no guest code.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -187,11 +189,20 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
         .collect();
     match PluginInterface::check(&info, &binary) {
         Ok(interface) => {
-            report.valid = true;
             report.abi_version = Some(interface.abi_version);
             report.meta = Some(interface.meta);
             report.functions = interface.functions;
         }
+        Err(e) => {
+            fail(&mut report, e);
+            return Ok(report);
+        }
+    }
+    // Every other check loading makes short of running guest code (the manifest against
+    // the module, requirements, imports against the linker, limits against the engine
+    // and the pool): the same compile `run` does, so the two verdicts agree.
+    match flags.builder(path).and_then(|b| b.compile(path)) {
+        Ok(_) => report.valid = true,
         Err(e) => fail(&mut report, e),
     }
     Ok(report)

@@ -132,14 +132,10 @@ impl CompiledPlugin {
         let requirements = req.requires.merged(&interface.meta.requires);
         requirements.check(interface.meta.name.as_str(), &req.host.functions)?;
         let started = std::time::Instant::now();
-        let (module, cache) =
-            req.engine
-                .compile(bytes, &sha256)
-                .map_err(|e| Error::InvalidWasm {
-                    section: None,
-                    offset: None,
-                    message: format!("{e:#}"),
-                })?;
+        let (module, cache) = req
+            .engine
+            .compile(bytes, &sha256)
+            .map_err(|e| super::link_errors::compile_error(&e))?;
         for import in &info.imports {
             if import.module != crate::abi::HOST_MODULE && import.module != crate::abi::WASI_MODULE
             {
@@ -148,10 +144,8 @@ impl CompiledPlugin {
                     .check_import(&import.module, &import.name, &import.ty)?;
             }
         }
-        let link_err = |e: wasmtime::Error| Error::Instantiate {
-            plugin: interface.meta.name.to_string(),
-            message: format!("{e:#}"),
-        };
+        let link_err =
+            |e: wasmtime::Error| super::link_errors::link_error(interface.meta.name.as_str(), &e);
         let instance_pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
         req.limits.validate()?;
         req.engine.check_limits(&req.limits)?;

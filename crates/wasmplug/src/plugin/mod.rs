@@ -17,6 +17,7 @@ mod compiled;
 mod drive;
 mod instance;
 mod invoke;
+mod link_errors;
 mod pool;
 mod preinit;
 mod trap;
@@ -36,6 +37,10 @@ use crate::capability::Captured;
 use crate::error::{Error, Result};
 use instance::Instance;
 use pool::Pool;
+
+/// A call's outcome with what it wrote and used (`output` empty; the outcome is the first
+/// value): what [`Plugin::call_report`] returns.
+pub(crate) type CallReport = (Result<Vec<u8>>, CallOutput);
 
 /// The result of [`Plugin::call_captured`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -205,7 +210,22 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallOutput> {
-        let (result, mut out) = drive::block_on(self.run_call(index, input, request_id, None))?;
+        Self::settle(self.call_index_report(index, input, request_id)?)
+    }
+
+    /// Like [`Plugin::call_index`], with what the call wrote and used even when it failed
+    /// (the registry's metrics record a failed call's memory and fuel too).
+    pub(crate) fn call_index_report(
+        &self,
+        index: usize,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+    ) -> Result<CallReport> {
+        drive::block_on(self.run_call(index, input, request_id, None))
+    }
+
+    /// A call's report as its outcome: the output in the [`CallOutput`], or the error.
+    pub(crate) fn settle((result, mut out): CallReport) -> Result<CallOutput> {
         out.output = result?;
         Ok(out)
     }
@@ -235,6 +255,20 @@ impl Plugin {
         input: Vec<u8>,
         request_id: Option<Arc<str>>,
     ) -> Result<CallOutput> {
+        Self::settle(
+            self.call_index_async_report(index, input, request_id)
+                .await?,
+        )
+    }
+
+    /// Like [`Plugin::call_index_async`], with what the call wrote and used even when it
+    /// failed.
+    pub(crate) async fn call_index_async_report(
+        &self,
+        index: usize,
+        input: Vec<u8>,
+        request_id: Option<Arc<str>>,
+    ) -> Result<CallReport> {
         let plugin = self.clone();
         let slice = SliceUsed::default();
         let mine = slice.clone();
@@ -243,9 +277,7 @@ impl Plugin {
                 .run_call(index, &input, request_id.as_ref(), Some(&mine))
                 .await
         };
-        let (result, mut out) = drive::Lane::new(Box::pin(call), slice).await?;
-        out.output = result?;
-        Ok(out)
+        drive::Lane::new(Box::pin(call), slice).await
     }
 
     /// The one call path: an instance from the pool, the ABI call, stdio and usage, the
@@ -257,7 +289,7 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
         slice: Option<&SliceUsed>,
-    ) -> Result<(Result<Vec<u8>>, CallOutput)> {
+    ) -> Result<CallReport> {
         let compiled = &self.inner.compiled;
         let function = compiled.interface().functions[index].as_str();
         let mut slot = self.inner.pool.acquire(compiled, slice).await?;

@@ -43,7 +43,7 @@ use crate::breaker::{BreakerConfig, BreakerState, Permit};
 use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::host_fn::HostConfig;
-use crate::plugin::{CallOutput, Plugin};
+use crate::plugin::{CallOutput, CallReport, Plugin};
 use crate::trust::TrustPolicy;
 use disk::Verdicts;
 use events::Events;
@@ -265,7 +265,7 @@ impl Registry {
             let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
             call.version
                 .plugin
-                .call_index(index, input, request_id.as_ref())
+                .call_index_report(index, input, request_id.as_ref())
         });
         self.finish(name, call, result)
     }
@@ -289,7 +289,7 @@ impl Registry {
                 let request_id: Option<Arc<str>> = opts.request_id.as_deref().map(Arc::from);
                 call.version
                     .plugin
-                    .call_index_async(index, input, request_id)
+                    .call_index_async_report(index, input, request_id)
                     .await
             }
             Err(e) => Err(e),
@@ -339,7 +339,7 @@ impl Registry {
     }
 
     /// Records a routed call's outcome: metrics, breaker, canary rollback.
-    fn finish(&self, name: &str, call: Begun, result: Result<CallOutput>) -> Result<RoutedOutput> {
+    fn finish(&self, name: &str, call: Begun, report: Result<CallReport>) -> Result<RoutedOutput> {
         let Begun {
             version,
             route,
@@ -347,10 +347,12 @@ impl Registry {
             start,
             index,
         } = call;
-        let usage = result
+        // A call that ran reports its usage whether it succeeded or not.
+        let usage = report
             .as_ref()
             .ok()
-            .map(|o| (o.fuel_consumed, o.memory_bytes));
+            .map(|(_, o)| (o.fuel_consumed, o.memory_bytes));
+        let result = report.and_then(Plugin::settle);
         version
             .metrics
             .finished(index, start.elapsed(), result.as_ref().err(), usage);

@@ -1,7 +1,7 @@
 //! Regression tests for issue 11 item 10: load-time work is linear and bounded, so a
 //! hostile module cannot make a load (or `inspect`) take minutes.
 
-use wasmplug::{Error, ModuleInfo, Plugin, PluginInterface};
+use wasmplug::{Error, ModuleInfo, Plugin, PluginBuilder, PluginInterface};
 
 /// A module with the ABI exports and `names` in `wasmplug.functions`, `extra` appended to
 /// its body.
@@ -71,4 +71,46 @@ fn issue11_a_thousand_functions_check_in_linear_time() {
         .collect();
     let interface = check(&module(&names, &extra)).unwrap();
     assert_eq!(interface.functions.len(), 1000);
+}
+
+/// A module whose `init` returns `packed` (allocate answers 16, so `init` gets its input).
+fn init_returning(packed: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "allocate") (param i32) (result i32) (i32.const 16))
+  (func (export "deallocate") (param i32 i32))
+  (func (export "init") (param i32 i32) (result i64) (i64.const {packed}))
+  (func (export "f") (param i32 i32) (result i64) (i64.const 0))
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{{\"name\":\"init-out\",\"version\":\"1.0.0\"}}")
+  (@custom "wasmplug.functions" "f\n"))"#
+    ))
+    .unwrap()
+}
+
+/// `init`'s output is read and freed like any call's (docs/abi.md 3): an output outside
+/// memory fails loading with the typed error that names `init`; an empty one loads.
+#[test]
+fn issue11_init_output_outside_memory_fails_loading_as_documented() {
+    // (ptr 0xFFFF0000, len 100): far outside the one-page memory.
+    match PluginBuilder::new()
+        .from_bytes(&init_returning("0xFFFF000000000064"))
+        .unwrap_err()
+    {
+        Error::MemoryOutOfBounds { function, what, .. } => {
+            assert_eq!(function, "init");
+            assert_eq!(what, "returned output");
+        }
+        other => panic!("expected MemoryOutOfBounds, got {other:?}"),
+    }
+    let plugin = PluginBuilder::new()
+        .from_bytes(&init_returning("0"))
+        .unwrap();
+    assert_eq!(plugin.call("f", b"").unwrap(), b"");
+    let doc = std::fs::read_to_string(crate::support::root().join("docs/abi.md")).unwrap();
+    assert!(
+        !doc.contains("freed and ignored"),
+        "docs/abi.md must not promise that a garbage init output is ignored"
+    );
 }

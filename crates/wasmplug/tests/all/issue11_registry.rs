@@ -287,3 +287,49 @@ fn peak_rss() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// A function that grows its memory by 40 pages (2.5 MiB) and then traps.
+const GROW_THEN_TRAP: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "allocate") (param $len i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get $len)))
+    (local.get $p))
+  (func (export "deallocate") (param i32 i32))
+  (func (export "grow_then_trap") (param i32 i32) (result i64)
+    (drop (memory.grow (i32.const 40)))
+    unreachable)
+  (func (export "ok") (param i32 i32) (result i64) (i64.const 0))
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.functions" "grow_then_trap\nok\n")
+  (@custom "wasmplug.meta" "{\"name\":\"grower\",\"version\":\"1.0.0\"}"))"#;
+
+#[test]
+fn issue11_failed_call_records_its_memory_high_water() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_str(GROW_THEN_TRAP).unwrap();
+    let manifest = Spec::new("grower", "1.0.0").write_bytes(dir.path(), &wasm);
+    let registry = registry();
+    registry.load(&manifest).unwrap();
+    let high_water =
+        |registry: &Registry| registry.plugins()[0].versions[0].stats.memory_high_water;
+    registry
+        .call("grower", "ok", b"", &CallOptions::default())
+        .unwrap();
+    let after_ok = high_water(&registry);
+    assert!(
+        after_ok < 2 * 65_536,
+        "one page and a table, got {after_ok}"
+    );
+    let err = registry
+        .call("grower", "grow_then_trap", b"", &CallOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, Error::Trap { .. }), "{err:?}");
+    let after_trap = high_water(&registry);
+    assert!(
+        after_trap >= 41 * 65_536,
+        "the failed call grew memory to 41 pages; high water {after_trap}"
+    );
+}

@@ -1,4 +1,5 @@
-//! The hostile-plugin suite: one hand-written WAT guest per attack (`tests/hostile/*.wat`).
+//! The hostile-plugin suite: one guest per attack, hand-written WAT (`tests/hostile/*.wat`)
+//! or written with a guest kit (`tests/hostile/<case>/`, built by `build-guests.sh --all`).
 //!
 //! Every case runs while a well-behaved neighbour plugin is called in a loop from another
 //! thread ([`neighbour::with_neighbour`]); every neighbour call must succeed with the right
@@ -12,5 +13,6 @@ mod support;
 mod abi;
 mod host_calls;
 mod isolation;
+mod kits_and_async;
 mod limits;
 mod wasi;

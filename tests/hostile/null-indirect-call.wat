@@ -1,0 +1,30 @@
+;; Hostile: `call_indirect` through an empty table slot, and through an index past the
+;; table's end, as a corrupted function pointer would.
+(module
+  (memory (export "memory") 1)
+  ;; Bump allocator as in tests/guests/wat/echo.wat: grows memory when a request does not fit.
+  (global $heap (mut i32) (i32.const 1024))
+  (func $allocate (export "allocate") (param $len i32) (result i32)
+    (local $ptr i32) (local $end i32) (local $pages i32)
+    (local.set $ptr (global.get $heap))
+    (local.set $end (i32.add (local.get $ptr) (local.get $len)))
+    (local.set $pages (i32.shr_u (i32.add (local.get $end) (i32.const 65535)) (i32.const 16)))
+    (if (i32.gt_u (local.get $pages) (memory.size))
+      (then
+        (if (i32.eq (memory.grow (i32.sub (local.get $pages) (memory.size))) (i32.const -1))
+          (then (return (i32.const 0))))))
+    (global.set $heap (local.get $end))
+    (local.get $ptr))
+  (func (export "deallocate") (param $ptr i32) (param $len i32))
+  (type $fn (func (result i32)))
+  (table 4 funcref)
+  (func $one (result i32) (i32.const 1))
+  (elem (i32.const 0) $one)
+  ;; Input: a u32 slot index, little-endian (0 holds $one, 1..=3 are null, 4+ out of range).
+  (func (export "run") (param $ptr i32) (param $len i32) (result i64)
+    (drop (call_indirect (type $fn) (i32.load (local.get $ptr))))
+    (i64.const 0))
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{\"name\":\"hostile-null-indirect-call\",\"version\":\"0.1.0\"}")
+  (@custom "wasmplug.functions" "run\n")
+)
