@@ -7,6 +7,7 @@
 //! `[build] functions`, else the module's own `wasmplug.functions`, else every export with
 //! the plugin-function signature.
 
+mod componentize;
 mod lang;
 mod toolchain;
 
@@ -102,9 +103,18 @@ fn write_sections(manifest: &Manifest) -> anyhow::Result<Built> {
         author: manifest.author.clone(),
         requires: manifest.requires.clone(),
     };
-    let out = abi::write_sections(&bytes, 1, &meta, &functions)?;
-    let interface = PluginInterface::check(&ModuleInfo::parse(&out)?, &out)
-        .with_context(|| format!("`{}` is not a valid wasmplug plugin", path.display()))?;
+    let mut out = abi::write_sections(&bytes, 1, &meta, &functions)?;
+    let interface = if manifest.kind.is_component() {
+        out = componentize::componentize(&out, manifest.kind)
+            .with_context(|| format!("cannot componentize `{}`", path.display()))?;
+        let compiled = wasmplug::Plugin::builder()
+            .compile_bytes(&out)
+            .with_context(|| format!("`{}` is not a valid wasmplug component", path.display()))?;
+        compiled.interface().clone()
+    } else {
+        PluginInterface::check(&ModuleInfo::parse(&out)?, &out)
+            .with_context(|| format!("`{}` is not a valid wasmplug plugin", path.display()))?
+    };
     std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(Built {
         module: path.clone(),

@@ -232,6 +232,20 @@ impl PluginBuilder {
                 });
             }
         }
+        let binary = crate::abi::to_binary(&bytes)?;
+        if crate::component::is_component(&binary) != manifest.kind.is_component() {
+            return Err(Error::invalid_plugin(format!(
+                "plugin.toml says `kind = \"{}\"` but `{}` is a {}; fix `kind` or rebuild",
+                manifest.kind,
+                manifest.wasm.display(),
+                if crate::component::is_component(&binary) {
+                    "component"
+                } else {
+                    "core module"
+                }
+            )));
+        }
+        drop(binary);
         self.requires = manifest.requires.clone();
         let mut config = manifest.config.clone();
         config.append(&mut self.config);

@@ -40,10 +40,21 @@ pub struct CompiledPlugin {
     inner: Arc<Inner>,
 }
 
+/// The pre-linked form instances are created from: the plugin's kind, chosen once here.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    /// A core module (ABI v1).
+    Module(InstancePre<HostState>),
+    /// A component of the `wasmplug:plugin` world.
+    Component(wasmtime::component::InstancePre<HostState>),
+}
+
 #[derive(Clone)]
 struct Inner {
     engine: Engine,
-    instance_pre: InstancePre<HostState>,
+    pre: Pre,
+    /// A component's world (`None` for a core module).
+    component: Option<crate::component::ComponentInfo>,
     interface: PluginInterface,
     info: ModuleInfo,
     limits: Limits,
@@ -116,10 +127,18 @@ impl CompiledPlugin {
             req.expect.as_ref(),
             &hex::encode(sha256),
         )?;
-        // A cached module was compiled, and so fully validated, by wasmtime before: skip
-        // validating its function bodies again (most of the parse time).
-        let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
-        let interface = PluginInterface::check(&info, bytes)?;
+        let is_component = crate::component::is_component(bytes);
+        let (info, interface) = if is_component {
+            let info = crate::component::component_module_info(bytes)?;
+            let interface = PluginInterface::check_sections(&info, bytes)?;
+            (info, interface)
+        } else {
+            // A cached module was compiled, and so fully validated, by wasmtime before: skip
+            // validating its function bodies again (most of the parse time).
+            let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
+            let interface = PluginInterface::check(&info, bytes)?;
+            (info, interface)
+        };
         if let Some((name, version)) = &req.expect {
             let meta = &interface.meta;
             if meta.name.as_str() != name || &meta.version != version {
@@ -132,27 +151,34 @@ impl CompiledPlugin {
         let requirements = req.requires.merged(&interface.meta.requires);
         requirements.check(interface.meta.name.as_str(), &req.host.functions)?;
         let started = std::time::Instant::now();
-        let (module, cache) =
-            req.engine
-                .compile(bytes, &sha256)
-                .map_err(|e| Error::InvalidWasm {
-                    section: None,
-                    offset: None,
-                    message: format!("{e:#}"),
-                })?;
-        for import in &info.imports {
-            if import.module != crate::abi::HOST_MODULE && import.module != crate::abi::WASI_MODULE
-            {
-                req.host
-                    .functions
-                    .check_import(&import.module, &import.name, &import.ty)?;
-            }
-        }
         let link_err = |e: wasmtime::Error| Error::Instantiate {
             plugin: interface.meta.name.to_string(),
             message: format!("{e:#}"),
         };
-        let instance_pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+        let (pre, cache, component) = if is_component {
+            let (pre, cache, world) = compile_component(&req.engine, bytes, &sha256)?;
+            (pre, cache, Some(world))
+        } else {
+            let (module, cache) =
+                req.engine
+                    .compile(bytes, &sha256)
+                    .map_err(|e| Error::InvalidWasm {
+                        section: None,
+                        offset: None,
+                        message: format!("{e:#}"),
+                    })?;
+            for import in &info.imports {
+                if import.module != crate::abi::HOST_MODULE
+                    && import.module != crate::abi::WASI_MODULE
+                {
+                    req.host
+                        .functions
+                        .check_import(&import.module, &import.name, &import.ty)?;
+                }
+            }
+            let pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+            (Pre::Module(pre), cache, None)
+        };
         req.limits.validate()?;
         req.engine.check_limits(&req.limits)?;
         req.policy.validate().map_err(Error::invalid_plugin)?;
@@ -183,13 +209,17 @@ impl CompiledPlugin {
             &req.host,
         ));
         // Nothing to snapshot for a module without start-up code.
+        // Components are not snapshotted (wizer works on core modules): their instances
+        // run `init` each (docs/components.md says what that costs).
         let preinit_source = (req.policy.preinit
+            && !is_component
             && (interface.has_initialize || interface.has_init))
             .then(|| Arc::from(bytes));
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
                 engine: req.engine,
-                instance_pre,
+                pre,
+                component,
                 interface,
                 info,
                 limits: req.limits,
@@ -290,8 +320,19 @@ impl CompiledPlugin {
         &self.inner.engine
     }
 
-    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
-        &self.inner.instance_pre
+    pub(crate) fn pre(&self) -> &Pre {
+        &self.inner.pre
+    }
+
+    /// A component's world: its imports and exports with their types (`None` for a core
+    /// module).
+    pub fn component(&self) -> Option<&crate::component::ComponentInfo> {
+        self.inner.component.as_ref()
+    }
+
+    /// Whether this plugin is a component (rather than a core module).
+    pub fn is_component(&self) -> bool {
+        self.inner.component.is_some()
     }
 
     pub(crate) fn services(&self) -> &Arc<Services> {
@@ -328,7 +369,7 @@ impl CompiledPlugin {
         let mut inner = Inner::clone(&self.inner);
         inner.preinit_source = None;
         if let Some(pre) = pre {
-            inner.instance_pre = pre;
+            inner.pre = Pre::Module(pre);
             inner.preinitialized = true;
         }
         CompiledPlugin {
@@ -339,6 +380,38 @@ impl CompiledPlugin {
     pub(crate) fn init_config(&self) -> &[u8] {
         &self.inner.init_config
     }
+}
+
+/// Compiles and links a component, refused with the reasons it is not a `wasmplug:plugin`
+/// component. Components bypass the module cache (`Disabled`).
+fn compile_component(
+    engine: &Engine,
+    bytes: &[u8],
+    _sha256: &[u8; 32],
+) -> Result<(Pre, CacheOutcome, crate::component::ComponentInfo)> {
+    let component = wasmtime::component::Component::new(engine.wasmtime(), bytes).map_err(|e| {
+        Error::InvalidWasm {
+            section: None,
+            offset: None,
+            message: format!("{e:#}"),
+        }
+    })?;
+    let world = crate::component::describe(engine.wasmtime(), &component);
+    if !world.problems.is_empty() {
+        return Err(Error::invalid_plugin(format!(
+            "not a wasmplug component: {}",
+            world.problems.join("; ")
+        )));
+    }
+    let pre = engine
+        .component_linker()
+        .instantiate_pre(&component)
+        .map_err(|e| {
+            Error::invalid_plugin(format!(
+                "the component imports something the host does not provide: {e:#}"
+            ))
+        })?;
+    Ok((Pre::Component(pre), CacheOutcome::Disabled, world))
 }
 
 /// Links `module` with the engine's host functions and WASI, plus the application's.
