@@ -94,6 +94,10 @@ for example in echo greet json-transformer counter; do
     printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
 done
 
+# The third-party wasi:http handler of the gateway tests (plain wasip2 crate, proxy adapter).
+CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/http-handler" "$TARGET_DIR/build-http-handler.log"
+printf '%-9s %s\n' built "tests/guests/rust/http-handler/http-handler.wasm"
+
 # The other languages' examples.
 source "$ROOT/scripts/toolchains.sh" c go zig assemblyscript
 for lang in go c zig assemblyscript; do

@@ -56,6 +56,8 @@ pub enum Wasi {
 pub struct WasiP2 {
     pub(crate) ctx: WasiCtx,
     pub(crate) table: ResourceTable,
+    pub(crate) http: wasmtime_wasi_http::WasiHttpCtx,
+    pub(crate) hooks: crate::component::http::hooks::HttpHooks,
 }
 
 impl Wasi {
@@ -84,7 +86,26 @@ impl WasiView for HostState {
     }
 }
 
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        let p2 = self.wasi.p2();
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut p2.http,
+            table: &mut p2.table,
+            hooks: &mut p2.hooks,
+        }
+    }
+}
+
 impl HostState {
+    /// Sets when a component's outgoing `wasi:http` requests must end (the request's or
+    /// call's deadline).
+    pub(crate) fn set_http_deadline(&mut self, deadline: std::time::Instant) {
+        if let Wasi::P2(p2) = &mut self.wasi {
+            p2.hooks.deadline = deadline;
+        }
+    }
+
     /// State for a new instance with exactly the granted capabilities; `component` picks
     /// the WASI flavour.
     pub(crate) fn new(
@@ -106,6 +127,11 @@ impl HostState {
                     let mut table = ResourceTable::new();
                     table.set_max_capacity(crate::limits::MAX_COMPONENT_RESOURCES);
                     table
+                },
+                http: wasmtime_wasi_http::WasiHttpCtx::new(),
+                hooks: crate::component::http::hooks::HttpHooks {
+                    services: services.clone(),
+                    deadline: std::time::Instant::now(),
                 },
             }))
         } else {

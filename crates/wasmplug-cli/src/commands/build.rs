@@ -62,7 +62,7 @@ impl Build {
             shown(&dir)
         );
         lang::compile(lang, &dir, &manifest)?;
-        let built = write_sections(&manifest).map_err(exit::load)?;
+        let built = write_sections(&manifest, &manifest_path).map_err(exit::load)?;
         println!(
             "built {} ({} bytes): {} {}, functions {}",
             shown(&built.module),
@@ -81,7 +81,7 @@ impl Build {
 }
 
 /// Replaces the module's wasmplug sections with the manifest's and checks the result.
-fn write_sections(manifest: &Manifest) -> anyhow::Result<Built> {
+fn write_sections(manifest: &Manifest, manifest_path: &Path) -> anyhow::Result<Built> {
     let path = &manifest.wasm;
     let bytes = std::fs::read(path)
         .with_context(|| format!("the build did not produce `{}`", path.display()))?;
@@ -107,9 +107,17 @@ fn write_sections(manifest: &Manifest) -> anyhow::Result<Built> {
     let interface = if manifest.kind.is_component() {
         out = componentize::componentize(&out, manifest.kind)
             .with_context(|| format!("cannot componentize `{}`", path.display()))?;
+        std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
+        // Checked as it will be loaded: through the manifest (name, version, kind).
         let compiled = wasmplug::Plugin::builder()
-            .compile_bytes(&out)
-            .with_context(|| format!("`{}` is not a valid wasmplug component", path.display()))?;
+            .compile(manifest_path)
+            .with_context(|| {
+                format!(
+                    "`{}` is not a valid {} plugin",
+                    path.display(),
+                    manifest.kind
+                )
+            })?;
         compiled.interface().clone()
     } else {
         PluginInterface::check(&ModuleInfo::parse(&out)?, &out)

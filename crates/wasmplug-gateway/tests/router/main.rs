@@ -655,3 +655,4 @@ async fn health_readiness_and_metrics() {
 mod connections;
 mod issue11;
 mod rollout;
+mod wasi_http;

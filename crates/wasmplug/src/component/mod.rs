@@ -15,6 +15,7 @@
 //! runs guest code to inspect or validate a component.
 
 mod host;
+pub mod http;
 mod info;
 mod instance;
 mod kind;

@@ -47,6 +47,8 @@ pub(crate) enum Pre {
     Module(InstancePre<HostState>),
     /// A component of the `wasmplug:plugin` world.
     Component(wasmtime::component::InstancePre<HostState>),
+    /// A `wasi:http/proxy` component (`kind = "wasi-http"`).
+    Http(wasmtime_wasi_http::p2::bindings::ProxyPre<HostState>),
 }
 
 #[derive(Clone)]
@@ -128,16 +130,38 @@ impl CompiledPlugin {
             &hex::encode(sha256),
         )?;
         let is_component = crate::component::is_component(bytes);
-        let (info, interface) = if is_component {
-            let info = crate::component::component_module_info(bytes)?;
-            let interface = PluginInterface::check_sections(&info, bytes)?;
-            (info, interface)
+        // A component is compiled first: its world says whether it is a wasmplug plugin
+        // or a `wasi:http` handler (whose metadata is the manifest's).
+        let compiled_component = if is_component {
+            Some(compile_component(&req.engine, bytes)?)
         } else {
-            // A cached module was compiled, and so fully validated, by wasmtime before: skip
-            // validating its function bodies again (most of the parse time).
-            let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
-            let interface = PluginInterface::check(&info, bytes)?;
-            (info, interface)
+            None
+        };
+        let (info, interface) = match &compiled_component {
+            Some((_, world)) => {
+                let info = crate::component::component_module_info(bytes)?;
+                let interface = if crate::component::http::is_proxy(world) {
+                    http_interface(req.expect.as_ref())?
+                } else {
+                    if !world.problems.is_empty() {
+                        // Name the missing sections first when they are missing too.
+                        PluginInterface::check_sections(&info, bytes)?;
+                        return Err(Error::invalid_plugin(format!(
+                            "not a wasmplug component: {}",
+                            world.problems.join("; ")
+                        )));
+                    }
+                    PluginInterface::check_sections(&info, bytes)?
+                };
+                (info, interface)
+            }
+            None => {
+                // A cached module was compiled, and so fully validated, by wasmtime before:
+                // skip validating its function bodies again (most of the parse time).
+                let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
+                let interface = PluginInterface::check(&info, bytes)?;
+                (info, interface)
+            }
         };
         if let Some((name, version)) = &req.expect {
             let meta = &interface.meta;
@@ -155,9 +179,24 @@ impl CompiledPlugin {
             plugin: interface.meta.name.to_string(),
             message: format!("{e:#}"),
         };
-        let (pre, cache, component) = if is_component {
-            let (pre, cache, world) = compile_component(&req.engine, bytes, &sha256)?;
-            (pre, cache, Some(world))
+        let (pre, cache, component) = if let Some((component, world)) = compiled_component {
+            let linker = req.engine.component_linker();
+            let pre = linker.instantiate_pre(&component).map_err(|e| {
+                Error::invalid_plugin(format!(
+                    "the component imports something the host does not provide: {e:#}"
+                ))
+            })?;
+            let pre = if crate::component::http::is_proxy(&world) {
+                Pre::Http(
+                    wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(|e| {
+                        Error::invalid_plugin(format!("not a wasi:http/proxy component: {e:#}"))
+                    })?,
+                )
+            } else {
+                Pre::Component(pre)
+            };
+            // Components bypass the compiled-module cache.
+            (pre, CacheOutcome::Disabled, Some(world))
         } else {
             let (module, cache) =
                 req.engine
@@ -382,13 +421,14 @@ impl CompiledPlugin {
     }
 }
 
-/// Compiles and links a component, refused with the reasons it is not a `wasmplug:plugin`
-/// component. Components bypass the module cache (`Disabled`).
+/// Compiles a component and describes its world.
 fn compile_component(
     engine: &Engine,
     bytes: &[u8],
-    _sha256: &[u8; 32],
-) -> Result<(Pre, CacheOutcome, crate::component::ComponentInfo)> {
+) -> Result<(
+    wasmtime::component::Component,
+    crate::component::ComponentInfo,
+)> {
     let component = wasmtime::component::Component::new(engine.wasmtime(), bytes).map_err(|e| {
         Error::InvalidWasm {
             section: None,
@@ -397,21 +437,41 @@ fn compile_component(
         }
     })?;
     let world = crate::component::describe(engine.wasmtime(), &component);
-    if !world.problems.is_empty() {
-        return Err(Error::invalid_plugin(format!(
-            "not a wasmplug component: {}",
-            world.problems.join("; ")
-        )));
+    Ok((component, world))
+}
+
+/// The interface of a `wasi:http` component: the manifest's name and version, one entry
+/// point.
+fn http_interface(expect: Option<&(String, semver::Version)>) -> Result<PluginInterface> {
+    let Some((name, version)) = expect else {
+        return Err(Error::invalid_plugin(
+            "a wasi:http component carries no wasmplug metadata: load it through a plugin.toml (`kind = \"wasi-http\"`) that names it",
+        ));
+    };
+    let name = crate::PluginName::new(name.clone()).map_err(Error::invalid_plugin)?;
+    Ok(PluginInterface {
+        abi_version: 1,
+        meta: PluginMeta {
+            name,
+            version: version.clone(),
+            description: String::new(),
+            author: String::new(),
+            requires: Default::default(),
+        },
+        functions: vec![crate::component::http::HTTP_FUNCTION.to_string()],
+        function_exports: vec![crate::component::http::HTTP_FUNCTION.to_string()],
+        has_init: false,
+        has_initialize: false,
+    })
+}
+
+/// Whether this compiled plugin is a `wasi:http` handler.
+impl CompiledPlugin {
+    /// Whether the plugin is a `wasi:http/proxy` component, served with
+    /// [`crate::Plugin::handle_http`].
+    pub fn is_http(&self) -> bool {
+        matches!(self.inner.pre, Pre::Http(_))
     }
-    let pre = engine
-        .component_linker()
-        .instantiate_pre(&component)
-        .map_err(|e| {
-            Error::invalid_plugin(format!(
-                "the component imports something the host does not provide: {e:#}"
-            ))
-        })?;
-    Ok((Pre::Component(pre), CacheOutcome::Disabled, world))
 }
 
 /// Links `module` with the engine's host functions and WASI, plus the application's.

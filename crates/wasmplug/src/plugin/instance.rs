@@ -87,6 +87,12 @@ impl Instance {
                 Instance::from_pre(compiled, pre, initialize, slice).await
             }
             Pre::Component(pre) => Instance::component(compiled, pre, slice).await,
+            // Served per request by `Plugin::handle_http`, never through `call`.
+            Pre::Http(_) => Err(Error::FunctionNotFound {
+                plugin: compiled.name().to_string(),
+                function: crate::component::http::HTTP_FUNCTION.to_string(),
+                available: Vec::new(),
+            }),
         }
     }
 
@@ -283,6 +289,9 @@ async fn call_component(
     }
     let max_output = limits.max_output.bytes();
     let start = arm(store, compiled)?;
+    let state = store.data_mut();
+    let deadline = crate::host_fn::Services::call_deadline(state.call_started, state.call_timeout);
+    state.set_http_deadline(deadline);
     let result = component::call(store, exports, function, input, max_output).await;
     match checked(store, compiled, function, start, result)? {
         Outcome::Output(output) => Ok(output),
@@ -314,7 +323,7 @@ fn guest_error(function: &str, mut message: String, code: Option<i32>) -> Error 
 
 /// A store for one instance of `compiled`: its limits, grants and WASI flavour, the memory
 /// limiter, fuel and the epoch callback, armed for instantiation.
-fn new_store(
+pub(super) fn new_store(
     compiled: &CompiledPlugin,
     slice: Option<&super::drive::SliceUsed>,
     component: bool,
@@ -347,7 +356,7 @@ fn new_store(
 }
 
 /// An instantiation failure, naming the memory limit when that was the cause.
-fn instantiate_failed(
+pub(super) fn instantiate_failed(
     compiled: &CompiledPlugin,
     store: &Store<HostState>,
     e: wasmtime::Error,
