@@ -10,6 +10,7 @@ mod neighbour;
 mod support;
 
 mod abi;
+mod components;
 mod host_calls;
 mod isolation;
 mod limits;

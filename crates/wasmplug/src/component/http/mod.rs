@@ -17,6 +17,10 @@ pub(crate) use serve::serve;
 /// The function name a `wasi-http` plugin lists (metrics, routing): its one entry point.
 pub const HTTP_FUNCTION: &str = "handle";
 
+/// Most bytes of request header names and values a `wasi:http` handler is given; a request
+/// with more is refused with [`crate::Error::InputTooLarge`] before an instance is made.
+pub const MAX_REQUEST_HEADER_BYTES: u64 = 64 * 1024;
+
 /// Whether a component's exports make it a `wasi:http/proxy` handler.
 pub(crate) fn is_proxy(world: &super::ComponentInfo) -> bool {
     world

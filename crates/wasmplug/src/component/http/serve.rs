@@ -32,6 +32,17 @@ where
     B::Error: std::fmt::Display,
 {
     use http_body_util::BodyExt;
+    let header_bytes: u64 = request
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().len() + v.len()) as u64)
+        .sum();
+    if header_bytes > super::MAX_REQUEST_HEADER_BYTES {
+        return Err(Error::InputTooLarge {
+            size: header_bytes,
+            limit: super::MAX_REQUEST_HEADER_BYTES,
+        });
+    }
     let request = request.map(|body| {
         body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
     });
