@@ -5,15 +5,16 @@
 //! typed errors exactly as for a core module; this module only moves WIT values.
 
 use wasmtime::Store;
-use wasmtime::component::{Func, InstancePre, WasmList};
+use wasmtime::component::{InstancePre, TypedFunc, WasmList};
 
 use super::bindings::wasmplug::plugin::types::PluginError;
 use crate::host::HostState;
 
-/// The exports a call uses, resolved once per instance.
+/// The exports a call uses, resolved and type-checked once per instance. `TypedFunc` is
+/// covariant in its parameters, so the `'static` ones accept a call's borrowed input.
 pub(crate) struct ComponentExports {
-    init: Func,
-    call: Func,
+    init: TypedFunc<InitParams<'static>, InitResults>,
+    call: TypedFunc<CallParams<'static>, CallResults>,
 }
 
 /// What `call` returned.
@@ -42,11 +43,8 @@ pub(crate) async fn instantiate(
             .get_func(&mut *store, name)
             .ok_or_else(|| wasmtime::format_err!("the component exports no `{name}` function"))
     };
-    let init = lookup(store, "init")?;
-    let call = lookup(store, "call")?;
-    // Type-check once here, so a call never fails on types.
-    init.typed::<InitParams<'_>, InitResults>(&*store)?;
-    call.typed::<CallParams<'_>, CallResults>(&*store)?;
+    let init = lookup(store, "init")?.typed(&*store)?;
+    let call = lookup(store, "call")?.typed(&*store)?;
     Ok(ComponentExports { init, call })
 }
 
@@ -56,8 +54,7 @@ pub(crate) async fn init(
     exports: &ComponentExports,
     config: &[(String, String)],
 ) -> wasmtime::Result<Result<(), (String, Option<i32>)>> {
-    let init = exports.init.typed::<InitParams<'_>, InitResults>(&*store)?;
-    let (result,) = init.call_async(&mut *store, (config,)).await?;
+    let (result,) = exports.init.call_async(&mut *store, (config,)).await?;
     Ok(result.map_err(|e| (e.message, e.code)))
 }
 
@@ -70,8 +67,10 @@ pub(crate) async fn call(
     input: &[u8],
     max_output: u64,
 ) -> wasmtime::Result<Outcome> {
-    let call = exports.call.typed::<CallParams<'_>, CallResults>(&*store)?;
-    let (result,) = call.call_async(&mut *store, (function, input)).await?;
+    let (result,) = exports
+        .call
+        .call_async(&mut *store, (function, input))
+        .await?;
     Ok(match result {
         Err(e) => Outcome::Guest(e.message, e.code),
         Ok(list) if list.len() as u64 > max_output => Outcome::TooLarge(list.len() as u64),
