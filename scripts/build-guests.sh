@@ -94,6 +94,11 @@ for example in echo greet json-transformer counter; do
     printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
 done
 
+# Python through componentize-py (PyPI, installed once into target/toolchains by the
+# project's `[build] command`, scripts/componentize-py.sh).
+wasmplug_build "$ROOT/examples/plugins/greet-python" "$TARGET_DIR/build-greet-python.log"
+printf '%-9s %s\n' built "examples/plugins/greet-python/greet-python.wasm"
+
 # The third-party wasi:http handler of the gateway tests (plain wasip2 crate, proxy adapter).
 CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/http-handler" "$TARGET_DIR/build-http-handler.log"
 printf '%-9s %s\n' built "tests/guests/rust/http-handler/http-handler.wasm"

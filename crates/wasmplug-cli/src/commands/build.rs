@@ -14,6 +14,7 @@ mod toolchain;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use wasm_encoder::ComponentSection as _;
 use wasmplug::{GuestLanguage, MANIFEST_FILE, Manifest, ModuleInfo, PluginInterface, abi};
 
 use crate::exit;
@@ -51,12 +52,18 @@ impl Build {
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = Manifest::from_file(&manifest_path)
             .with_context(|| format!("`{}` is not a plugin project", self.dir.display()))?;
+        // A `[build] command` builds any language (Python through componentize-py, say).
         let lang = match self.lang.or(manifest.build.lang) {
             Some(lang) => lang,
+            None if manifest.build.command.is_some() => GuestLanguage::Rust,
             None => lang::detect(&dir)?,
         };
+        let how = match &manifest.build.command {
+            Some(_) => "`[build] command`".to_string(),
+            None => lang.to_string(),
+        };
         eprintln!(
-            "building {} {} ({lang}) in {}",
+            "building {} {} ({how}) in {}",
             manifest.name,
             manifest.version,
             shown(&dir)
@@ -71,11 +78,19 @@ impl Build {
             built.interface.meta.version,
             built.interface.functions.join(", ")
         );
-        println!(
-            "run it: wasmplug run {} {} --input ...",
-            shown(&manifest_path),
-            built.interface.functions[0]
-        );
+        if manifest.kind == wasmplug::PluginKind::WasiHttp {
+            println!(
+                "serve it: wasmplug serve --plugins {} (then /v1/http/{}/...)",
+                shown(dir.parent().unwrap_or(&dir)),
+                manifest.name
+            );
+        } else {
+            println!(
+                "run it: wasmplug run {} {} --input ...",
+                shown(&manifest_path),
+                built.interface.functions[0]
+            );
+        }
         Ok(())
     }
 }
@@ -85,6 +100,10 @@ fn write_sections(manifest: &Manifest, manifest_path: &Path) -> anyhow::Result<B
     let path = &manifest.wasm;
     let bytes = std::fs::read(path)
         .with_context(|| format!("the build did not produce `{}`", path.display()))?;
+    if manifest.kind.is_component() && wasmplug::component::is_component(&bytes) {
+        // Already a component (componentize-py, jco...): the sections go at its top level.
+        return component_sections(manifest, manifest_path, &bytes);
+    }
     let info = ModuleInfo::parse(&bytes)?;
     let functions = match &manifest.build.functions {
         Some(list) => list.clone(),
@@ -128,6 +147,59 @@ fn write_sections(manifest: &Manifest, manifest_path: &Path) -> anyhow::Result<B
         module: path.clone(),
         size: out.len(),
         interface,
+    })
+}
+
+/// Appends the wasmplug sections to a component that a toolchain built as a component
+/// (the function list must come from `[build] functions`), then checks it as it loads.
+fn component_sections(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<Built> {
+    let path = &manifest.wasm;
+    let Some(functions) = &manifest.build.functions else {
+        bail!("list the component's functions in plugin.toml's `[build] functions`");
+    };
+    let meta = wasmplug::PluginMeta {
+        name: manifest.name.clone(),
+        version: manifest.version.clone(),
+        description: manifest.description.clone(),
+        author: manifest.author.clone(),
+        requires: manifest.requires.clone(),
+    };
+    let meta = serde_json::to_vec(&meta)?;
+    let mut list = String::new();
+    for f in functions {
+        list.push_str(f);
+        list.push('\n');
+    }
+    let mut out = bytes.to_vec();
+    for (name, data) in [
+        (abi::SECTION_ABI, &1u32.to_le_bytes()[..]),
+        (abi::SECTION_META, &meta[..]),
+        (abi::SECTION_FUNCTIONS, list.as_bytes()),
+    ] {
+        wasm_encoder::CustomSection {
+            name: name.into(),
+            data: data.into(),
+        }
+        .append_to_component(&mut out);
+    }
+    std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
+    let compiled = wasmplug::Plugin::builder()
+        .compile(manifest_path)
+        .with_context(|| {
+            format!(
+                "`{}` is not a valid {} plugin",
+                path.display(),
+                manifest.kind
+            )
+        })?;
+    Ok(Built {
+        module: path.clone(),
+        size: out.len(),
+        interface: compiled.interface().clone(),
     })
 }
 

@@ -292,3 +292,58 @@ fn rust_component_ports_use_the_host_interface() {
         .unwrap();
     assert_eq!(json["data"]["_request_id"], "r2");
 }
+
+/// The Python port (componentize-py, `examples/plugins/greet-python`): a language only the
+/// component route makes possible. One load (CPython is ~18 MB to compile): the greet cases
+/// through the host interface, and what the interpreter can see of the host.
+#[test]
+fn python_component_greets_and_sees_nothing_ungranted() {
+    let manifest = root().join("examples/plugins/greet-python/plugin.toml");
+    let wasm = manifest.with_file_name("greet-python.wasm");
+    assert!(
+        wasm.is_file(),
+        "{} is missing: run `bash scripts/build-guests.sh --all`",
+        wasm.display()
+    );
+    let plugin = Plugin::builder()
+        .config("greeting", "Bonjour")
+        .load(&manifest)
+        .unwrap();
+    assert!(plugin.compiled().is_component());
+    assert_eq!(
+        plugin.call("greet", b" monde \n").unwrap(),
+        b"Bonjour, monde!"
+    );
+    match plugin.call("greet", b"").unwrap_err() {
+        Error::Guest { message, code, .. } => {
+            assert_eq!(
+                (message.as_str(), code),
+                ("name must not be empty", Some(1))
+            )
+        }
+        other => panic!("expected error value 1, got {other:?}"),
+    }
+    match plugin.call("greet", &[b'a', 0xff]).unwrap_err() {
+        Error::Guest { message, code, .. } => {
+            assert_eq!((message.as_str(), code), ("input is not valid UTF-8", None))
+        }
+        other => panic!("expected an error value, got {other:?}"),
+    }
+    // Deny-by-default WASI 0.2: no environment, no files, no sockets.
+    let seen: serde_json::Value =
+        serde_json::from_slice(&plugin.call("sandbox", b"").unwrap()).unwrap();
+    assert_eq!(seen["env"], serde_json::json!({}), "{seen}");
+    assert!(
+        seen["root"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("error"))
+            || seen["root"] == serde_json::json!([]),
+        "{seen}"
+    );
+    assert!(
+        seen["socket"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("error")),
+        "{seen}"
+    );
+}
