@@ -238,3 +238,42 @@ fn wasi_http_huge_headers_and_bodies_are_bounded() {
         });
     });
 }
+
+#[test]
+fn wasi_http_response_nobody_reads_does_not_hold_the_instance() {
+    // One instance at most; the first request's response body is never read, so its
+    // handler blocks in a host write (not in guest code, where the epoch would stop it).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/guests/rust/http-handler/http-handler.wasm"),
+        dir.path().join("h.wasm"),
+    )
+    .unwrap();
+    let manifest = dir.path().join("plugin.toml");
+    std::fs::write(
+        &manifest,
+        "name = \"http-handler\"\nversion = \"1.0.0\"\nwasm = \"h.wasm\"\nkind = \"wasi-http\"\n[limits]\ntimeout = \"300ms\"\nmax_input = \"16MiB\"\n[instances]\nmax = 1\nacquire_timeout = \"5s\"\n",
+    )
+    .unwrap();
+    let plugin = Plugin::load(&manifest).unwrap();
+    let rt = runtime();
+    with_neighbour(|| {
+        rt.block_on(async {
+            let body = Full::from(vec![1u8; 8 * MIB as usize]);
+            let stalled = plugin
+                .handle_http(request("/echo").method("POST").body(body).unwrap())
+                .await
+                .unwrap();
+            let started = Instant::now();
+            let r = answer(&plugin, request("/hello").body(Full::default()).unwrap()).await;
+            assert_eq!(r.unwrap().0, 200);
+            // Served once the stalled handler's deadline (300 ms + 100 ms grace) freed it.
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                started.elapsed()
+            );
+            drop(stalled);
+        });
+    });
+}

@@ -12,6 +12,10 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use crate::error::{Error, Result};
 use crate::plugin::{CompiledPlugin, HttpInstance, SliceUsed};
 
+/// How long past its deadline a handler may still wait in a host call before its task is
+/// dropped (guest code itself is stopped at the deadline by the epoch).
+const HOST_WAIT_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The body of a `wasi:http` component's response, streamed from the guest.
 pub type HttpBody = http_body_util::combinators::UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
 
@@ -62,9 +66,23 @@ where
     };
     let owned = compiled.clone();
     let mine = slice.clone();
+    let limit = compiled.limits().timeout;
     let handler = async move {
         let _permit = permit;
-        instance.handle(&owned, req, out, &mine).await
+        let run = instance.handle(&owned, req, out, &mine);
+        // The epoch deadline stops guest code; this also bounds a handler that waits in a
+        // host call (a response body nobody reads, a stalled request body).
+        match limit {
+            None => run.await,
+            Some(limit) => match tokio::time::timeout(limit + HOST_WAIT_GRACE, run).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    function: super::HTTP_FUNCTION.to_string(),
+                    limit,
+                    elapsed: limit + HOST_WAIT_GRACE,
+                }),
+            },
+        }
     };
     let lane = crate::plugin::lane(Box::pin(handler), slice);
     let task = crate::host_fn::runtime::handle()
