@@ -27,9 +27,9 @@ impl HttpInstance {
     pub(crate) async fn new(
         compiled: &CompiledPlugin,
         pre: &ProxyPre<HostState>,
-        slice: &SliceUsed,
+        slice: Option<&SliceUsed>,
     ) -> Result<HttpInstance> {
-        let mut store = new_store(compiled, Some(slice), true)?;
+        let mut store = new_store(compiled, slice, true)?;
         let proxy = pre
             .instantiate_async(&mut store)
             .await

@@ -133,7 +133,8 @@ impl Plugin {
             let mut warm = Vec::new();
             if let compiled::Pre::Http(pre) = compiled.pre() {
                 // One instance per request: instantiate one now so a broken one never loads.
-                HttpInstance::new(&compiled, pre, &SliceUsed::default()).await?;
+                // No slice: this runs under `block_on`, which must not yield to a runtime.
+                HttpInstance::new(&compiled, pre, None).await?;
                 return Ok(warm);
             }
             for _ in 0..compiled.policy().min.max(1) {

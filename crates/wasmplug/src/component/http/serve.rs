@@ -51,7 +51,7 @@ where
         body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
     });
     let slice = SliceUsed::default();
-    let mut instance = HttpInstance::new(compiled, pre, &slice).await?;
+    let mut instance = HttpInstance::new(compiled, pre, Some(&slice)).await?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let (req, out) = {
         let state = instance.state();
