@@ -5,7 +5,8 @@
 #   examples/host/price-quote/price-quote.wasm  the plugin of the host example
 #   target/guests/wasm/<probe>.wasm         the test guests of the host's integration tests
 #
-# With `--all` first, also the examples in Go, C, Zig and AssemblyScript
+# With `--all` first, also the component ports (examples/plugins/<example>-component/,
+# componentized by `wasmplug build`), the examples in Go, C, Zig and AssemblyScript
 # (examples/plugins/<example>-<lang>/) and the hostile guests written with a kit
 # (tests/hostile/<case>/), after installing their toolchains with
 # scripts/toolchains.sh: each is built with `wasmplug build`, using the binary named by
@@ -69,21 +70,46 @@ done
 
 [[ -n "$ALL" ]] || exit 0
 
-# The other languages' examples.
-source "$ROOT/scripts/toolchains.sh" c go zig assemblyscript
 WASMPLUG_BIN="${WASMPLUG_BIN:-$ROOT/target/debug/wasmplug}"
 if [[ ! -x "$WASMPLUG_BIN" ]]; then
     echo "building the wasmplug binary (cargo build -p wasmplug-cli)" >&2
     cargo build --locked --quiet -p wasmplug-cli
 fi
+
+# wasmplug_build DIR LOG: `wasmplug build DIR`, its output in LOG (shown if it fails).
+wasmplug_build() {
+    "$WASMPLUG_BIN" build "$1" >"$2" 2>&1 || {
+        cat "$2" >&2
+        echo "error: wasmplug build ${1#"$ROOT"/} failed" >&2
+        exit 1
+    }
+}
+
+# The component ports (kind = "component"): the crates were built above with the guest
+# workspace; `wasmplug build` (the same cargo target dir, so nothing is rebuilt) writes
+# their wasmplug sections and componentizes them.
+for example in echo greet json-transformer counter; do
+    dir="$ROOT/examples/plugins/$example-component"
+    CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$dir" "$TARGET_DIR/build-$example-component.log"
+    wasm="$dir/$example-component.wasm"
+    printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
+done
+
+# Python through componentize-py (PyPI, installed once into target/toolchains by the
+# project's `[build] command`, scripts/componentize-py.sh).
+wasmplug_build "$ROOT/examples/plugins/greet-python" "$TARGET_DIR/build-greet-python.log"
+printf '%-9s %s\n' built "examples/plugins/greet-python/greet-python.wasm"
+
+# The third-party wasi:http handler of the gateway tests (plain wasip2 crate, proxy adapter).
+CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/http-handler" "$TARGET_DIR/build-http-handler.log"
+printf '%-9s %s\n' built "tests/guests/rust/http-handler/http-handler.wasm"
+
+# The other languages' examples.
+source "$ROOT/scripts/toolchains.sh" c go zig assemblyscript
 for lang in go c zig assemblyscript; do
     for example in echo greet json-transformer counter; do
         dir="$ROOT/examples/plugins/$example-$lang"
-        "$WASMPLUG_BIN" build "$dir" >"$TARGET_DIR/build-$example-$lang.log" 2>&1 || {
-            cat "$TARGET_DIR/build-$example-$lang.log" >&2
-            echo "error: wasmplug build ${dir#"$ROOT"/} failed" >&2
-            exit 1
-        }
+        wasmplug_build "$dir" "$TARGET_DIR/build-$example-$lang.log"
         wasm="$dir/$example-$lang.wasm"
         printf '%-9s %s (%s bytes)\n' built "${wasm#"$ROOT"/}" "$(wc -c <"$wasm" | tr -d ' ')"
     done
@@ -92,10 +118,6 @@ done
 # The hostile guests written with a kit (tests/hostile/<case>/, crates/wasmplug/tests/hostile).
 for dir in "$ROOT"/tests/hostile/*/; do
     case="$(basename "$dir")"
-    "$WASMPLUG_BIN" build "$dir" >"$TARGET_DIR/build-hostile-$case.log" 2>&1 || {
-        cat "$TARGET_DIR/build-hostile-$case.log" >&2
-        echo "error: wasmplug build tests/hostile/$case failed" >&2
-        exit 1
-    }
+    wasmplug_build "$dir" "$TARGET_DIR/build-hostile-$case.log"
     printf '%-9s tests/hostile/%s/%s.wasm\n' built "$case" "$case"
 done

@@ -119,7 +119,7 @@ pub(crate) async fn invoke(
 
 /// What rollout rules match on: the request's headers and query, and its labels
 /// (`X-Wasmplug-Label: name=value`).
-fn attributes(opts: &mut CallOptions, request: &HeaderMap, query: &[(String, String)]) {
+pub(crate) fn attributes(opts: &mut CallOptions, request: &HeaderMap, query: &[(String, String)]) {
     for (name, value) in request {
         let Ok(value) = value.to_str() else { continue };
         if name.as_str() == headers::LABEL {

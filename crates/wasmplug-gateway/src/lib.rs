@@ -23,6 +23,8 @@
 //! ## Endpoints
 //! - `POST|GET /v1/plugins/{name}/{function}`: calls a plugin function (see [`headers`] for
 //!   the request and response headers, and `docs/gateway.md` for the JSON envelope mode).
+//! - `/v1/http/{name}/{path...}`: a `kind = "wasi-http"` plugin (a standard `wasi:http/proxy`
+//!   component) serves the request, which it sees as `/{path...}` (docs/components.md).
 //! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured.
 //! - `/console`: the operations console (plugins, canaries, live metrics, events), a
 //!   browser page over the admin API; without an admin token it explains how to enable it.
@@ -43,6 +45,7 @@ mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod headers;
+mod http_component;
 mod invoke;
 mod ops;
 mod scrape;
@@ -69,6 +72,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/plugins/{name}/{function}",
             only(get(invoke::invoke).post(invoke::invoke), "GET, HEAD, POST"),
+        )
+        // `wasi:http` components serve any method themselves.
+        .route("/v1/http/{name}", axum::routing::any(http_component::serve))
+        .route(
+            "/v1/http/{name}/{*path}",
+            axum::routing::any(http_component::serve),
         )
         .route("/healthz", only(get(ops::healthz), "GET, HEAD"))
         .route("/readyz", only(get(ops::readyz), "GET, HEAD"))

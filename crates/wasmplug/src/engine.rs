@@ -127,6 +127,8 @@ pub struct Engine {
 struct Inner {
     wasmtime: wasmtime::Engine,
     linker: Linker<HostState>,
+    /// The linker of component plugins (WASI 0.2 and `wasmplug:plugin/host`).
+    component_linker: wasmtime::component::Linker<HostState>,
     config: EngineConfig,
     clock: Arc<EpochClock>,
 }
@@ -177,6 +179,7 @@ impl Engine {
         }
         let wasmtime = wasmtime::Engine::new(&wt).map_err(engine_err)?;
         let linker = crate::host::linker(&wasmtime).map_err(engine_err)?;
+        let component_linker = crate::component::linker(&wasmtime).map_err(engine_err)?;
         let clock = EpochClock::start(wasmtime.clone()).map_err(|e| Error::Engine {
             message: format!("cannot start the epoch ticker thread: {e}"),
         })?;
@@ -184,6 +187,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 wasmtime,
                 linker,
+                component_linker,
                 config,
                 clock,
             }),
@@ -253,6 +257,10 @@ impl Engine {
 
     pub(crate) fn linker(&self) -> &Linker<HostState> {
         &self.inner.linker
+    }
+
+    pub(crate) fn component_linker(&self) -> &wasmtime::component::Linker<HostState> {
+        &self.inner.component_linker
     }
 
     /// Compiles `bytes` (whose sha256 is `sha256`), through the module cache if configured.

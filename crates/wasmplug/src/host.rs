@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use wasmtime::Linker;
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::capability::{Capabilities, Capture};
 use crate::error::Result;
@@ -18,7 +20,7 @@ use crate::limits::{Limits, MemoryAccountant};
 /// Store data of one plugin instance.
 #[doc(hidden)]
 pub struct HostState {
-    pub(crate) wasi: WasiP1Ctx,
+    pub(crate) wasi: Wasi,
     pub(crate) memory: MemoryAccountant,
     /// The error value set by the guest during the current call.
     pub(crate) guest_error: Option<(String, i32)>,
@@ -38,9 +40,76 @@ pub struct HostState {
     pub(crate) slice: Option<crate::plugin::SliceUsed>,
 }
 
+/// The WASI context of an instance: preview 1 for a core module, 0.2 for a component. The
+/// kind is fixed when the store is created (by the plugin's kind) and each linker only ever
+/// sees stores of its own kind.
+#[doc(hidden)]
+pub enum Wasi {
+    /// A core module's WASI preview 1.
+    P1(Box<WasiP1Ctx>),
+    /// A component's WASI 0.2 context and resource table.
+    P2(Box<WasiP2>),
+}
+
+/// A component's WASI 0.2 state.
+#[doc(hidden)]
+pub struct WasiP2 {
+    pub(crate) ctx: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) http: wasmtime_wasi_http::WasiHttpCtx,
+    pub(crate) hooks: crate::component::http::hooks::HttpHooks,
+}
+
+impl Wasi {
+    fn p1(&mut self) -> &mut WasiP1Ctx {
+        match self {
+            Wasi::P1(ctx) => ctx,
+            Wasi::P2(_) => unreachable!("the core-module linker only runs core-module stores"),
+        }
+    }
+
+    pub(crate) fn p2(&mut self) -> &mut WasiP2 {
+        match self {
+            Wasi::P2(p2) => p2,
+            Wasi::P1(_) => unreachable!("the component linker only runs component stores"),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        let p2 = self.wasi.p2();
+        WasiCtxView {
+            ctx: &mut p2.ctx,
+            table: &mut p2.table,
+        }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        let p2 = self.wasi.p2();
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut p2.http,
+            table: &mut p2.table,
+            hooks: &mut p2.hooks,
+        }
+    }
+}
+
 impl HostState {
-    /// State for a new instance with exactly the granted capabilities.
+    /// Sets when a component's outgoing `wasi:http` requests must end (the request's or
+    /// call's deadline).
+    pub(crate) fn set_http_deadline(&mut self, deadline: std::time::Instant) {
+        if let Wasi::P2(p2) = &mut self.wasi {
+            p2.hooks.deadline = deadline;
+        }
+    }
+
+    /// State for a new instance with exactly the granted capabilities; `component` picks
+    /// the WASI flavour.
     pub(crate) fn new(
+        component: bool,
         limits: &Limits,
         max_table_elements: Option<usize>,
         caps: &Capabilities,
@@ -50,10 +119,31 @@ impl HostState {
         let cap = usize::try_from(limits.max_stdio.bytes()).unwrap_or(usize::MAX);
         let stdout = Capture::new(cap);
         let stderr = Capture::new(cap);
-        let wasi = caps.wasi_builder(env, &stdout, &stderr)?.build_p1();
+        let mut builder = caps.wasi_builder(env, &stdout, &stderr)?;
+        let wasi = if component {
+            Wasi::P2(Box::new(WasiP2 {
+                ctx: builder.build(),
+                table: {
+                    let mut table = ResourceTable::new();
+                    table.set_max_capacity(crate::limits::MAX_COMPONENT_RESOURCES);
+                    table
+                },
+                http: wasmtime_wasi_http::WasiHttpCtx::new(),
+                hooks: crate::component::http::hooks::HttpHooks {
+                    services: services.clone(),
+                    deadline: std::time::Instant::now(),
+                },
+            }))
+        } else {
+            Wasi::P1(Box::new(builder.build_p1()))
+        };
         Ok(HostState {
             wasi,
-            memory: MemoryAccountant::new(limits.memory, max_table_elements),
+            memory: if component {
+                MemoryAccountant::new(limits.memory, max_table_elements).for_component()
+            } else {
+                MemoryAccountant::new(limits.memory, max_table_elements)
+            },
             guest_error: None,
             call_started: crate::clock::Stamp::now(),
             call_timeout: limits.timeout,
@@ -134,7 +224,7 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostS
     let mut linker = Linker::new(engine);
     // Async WASI: calls run on fibers, possibly on a tokio worker, where the sync flavour's
     // `block_on` would panic.
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)?;
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| s.wasi.p1())?;
     crate::host_fn::link_builtins(&mut linker)?;
     Ok(linker)
 }

@@ -44,6 +44,8 @@
 //! - [`host_fn`]: what plugins can ask of their host (`log`, `config_get`, a key-value store
 //!   ([`KvStore`]), allow-listed HTTP ([`HttpClient`])) and the application's own typed
 //!   functions ([`HostFunctions`]), configured together in a [`HostConfig`].
+//! - [`component`]: component-model plugins (the `wasmplug:plugin` WIT world, a second
+//!   instance kind behind the same [`Plugin`]); `docs/components.md`.
 
 pub mod abi;
 mod breaker;
@@ -52,6 +54,7 @@ mod cache;
 mod call_stats;
 mod capability;
 mod clock;
+pub mod component;
 pub mod contract;
 pub mod dirs;
 mod engine;
@@ -78,6 +81,7 @@ pub use build::{BuildSpec, GuestLanguage};
 pub use cache::CacheOutcome;
 pub use call_stats::{CallStats, LATENCY_BUCKETS, LastError, MAX_LAST_ERROR, latency_quantile};
 pub use capability::{Capabilities, EnvGrant, FsMode, FsMount, NetPattern};
+pub use component::PluginKind;
 pub use contract::Contract;
 pub use engine::{
     DEFAULT_MAX_WASM_STACK, Engine, EngineConfig, HOST_STACK_HEADROOM, PoolingConfig,

@@ -120,6 +120,15 @@ impl Limits {
     }
 }
 
+/// Most core instances one component instance may create (a Rust component has 3 or 4:
+/// its module, the WASI adapter and shims; componentize-py's have a dozen).
+pub(crate) const MAX_COMPONENT_CORE_INSTANCES: usize = 64;
+
+/// Most host resources (WASI streams, pollables, HTTP requests and bodies...) one component
+/// instance may hold at once: past it, creating another traps ("resource table has no free
+/// keys") instead of growing host memory (wasmtime's default allows 1,000,000).
+pub(crate) const MAX_COMPONENT_RESOURCES: usize = 10_000;
+
 /// Tracks the memory and table bytes of one instance against [`Limits::memory`].
 #[derive(Debug)]
 pub(crate) struct MemoryAccountant {
@@ -128,6 +137,9 @@ pub(crate) struct MemoryAccountant {
     max_table_elements: Option<usize>,
     /// Bytes currently reserved by memories and tables.
     used: u64,
+    /// Core instances the store may hold: 1 for a core module; a component is several (its
+    /// module, the WASI adapter, shims).
+    max_instances: usize,
     /// Total size the guest tried to reach when growth was first refused.
     refused: Option<u64>,
 }
@@ -138,8 +150,17 @@ impl MemoryAccountant {
             limit: limit.bytes(),
             max_table_elements,
             used: 0,
+            max_instances: 1,
             refused: None,
         }
+    }
+
+    /// The same accounting for a component's store, which holds up to
+    /// [`MAX_COMPONENT_CORE_INSTANCES`] core instances (their memories and tables count
+    /// against the one limit).
+    pub(crate) fn for_component(mut self) -> Self {
+        self.max_instances = MAX_COMPONENT_CORE_INSTANCES;
+        self
     }
 
     pub(crate) fn limit(&self) -> u64 {
@@ -203,7 +224,7 @@ impl wasmtime::ResourceLimiter for MemoryAccountant {
     }
 
     fn instances(&self) -> usize {
-        1
+        self.max_instances
     }
 }
 

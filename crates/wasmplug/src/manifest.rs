@@ -7,6 +7,7 @@
 //! author = "wasmplug"
 //! wasm = "greet.wasm"            # relative to this file's folder
 //! sha256 = "9f2c…"               # optional pin; a mismatch refuses to load
+//! kind = "module"                # or "component", "wasi-http" (see `PluginKind`)
 //!
 //! [config]                       # string values handed to the plugin's `init`
 //! greeting = "Hello"
@@ -76,6 +77,10 @@ pub struct Manifest {
     /// Optional sha256 pin of the module (64 lowercase hex digits).
     #[serde(default, deserialize_with = "de_sha256")]
     pub sha256: Option<String>,
+    /// What the binary is: a core module (the default), a `wasmplug:plugin` component or a
+    /// `wasi:http/proxy` component. Checked against the binary when loading.
+    #[serde(default)]
+    pub kind: crate::PluginKind,
     /// Configuration handed to the plugin's `init` export.
     #[serde(default)]
     pub config: BTreeMap<String, String>,

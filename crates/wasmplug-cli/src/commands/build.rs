@@ -7,12 +7,14 @@
 //! `[build] functions`, else the module's own `wasmplug.functions`, else every export with
 //! the plugin-function signature.
 
+mod componentize;
 mod lang;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use wasm_encoder::ComponentSection as _;
 use wasmplug::{GuestLanguage, MANIFEST_FILE, Manifest, ModuleInfo, PluginInterface, abi};
 
 use crate::exit;
@@ -50,18 +52,24 @@ impl Build {
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = Manifest::from_file(&manifest_path)
             .with_context(|| format!("`{}` is not a plugin project", self.dir.display()))?;
+        // A `[build] command` builds any language (Python through componentize-py, say).
         let lang = match self.lang.or(manifest.build.lang) {
             Some(lang) => lang,
+            None if manifest.build.command.is_some() => GuestLanguage::Rust,
             None => lang::detect(&dir)?,
         };
+        let how = match &manifest.build.command {
+            Some(_) => "`[build] command`".to_string(),
+            None => lang.to_string(),
+        };
         eprintln!(
-            "building {} {} ({lang}) in {}",
+            "building {} {} ({how}) in {}",
             manifest.name,
             manifest.version,
             shown(&dir)
         );
         lang::compile(lang, &dir, &manifest)?;
-        let built = write_sections(&manifest).map_err(exit::load)?;
+        let built = write_sections(&manifest, &manifest_path).map_err(exit::load)?;
         println!(
             "built {} ({} bytes): {} {}, functions {}",
             shown(&built.module),
@@ -70,20 +78,32 @@ impl Build {
             built.interface.meta.version,
             built.interface.functions.join(", ")
         );
-        println!(
-            "run it: wasmplug run {} {} --input ...",
-            shown(&manifest_path),
-            built.interface.functions[0]
-        );
+        if manifest.kind == wasmplug::PluginKind::WasiHttp {
+            println!(
+                "serve it: wasmplug serve --plugins {} (then /v1/http/{}/...)",
+                shown(dir.parent().unwrap_or(&dir)),
+                manifest.name
+            );
+        } else {
+            println!(
+                "run it: wasmplug run {} {} --input ...",
+                shown(&manifest_path),
+                built.interface.functions[0]
+            );
+        }
         Ok(())
     }
 }
 
 /// Replaces the module's wasmplug sections with the manifest's and checks the result.
-fn write_sections(manifest: &Manifest) -> anyhow::Result<Built> {
+fn write_sections(manifest: &Manifest, manifest_path: &Path) -> anyhow::Result<Built> {
     let path = &manifest.wasm;
     let bytes = std::fs::read(path)
         .with_context(|| format!("the build did not produce `{}`", path.display()))?;
+    if manifest.kind.is_component() && wasmplug::component::is_component(&bytes) {
+        // Already a component (componentize-py, jco...): the sections go at its top level.
+        return component_sections(manifest, manifest_path, &bytes);
+    }
     let info = ModuleInfo::parse(&bytes)?;
     let functions = match &manifest.build.functions {
         Some(list) => list.clone(),
@@ -102,14 +122,84 @@ fn write_sections(manifest: &Manifest) -> anyhow::Result<Built> {
         author: manifest.author.clone(),
         requires: manifest.requires.clone(),
     };
-    let out = abi::write_sections(&bytes, 1, &meta, &functions)?;
-    let interface = PluginInterface::check(&ModuleInfo::parse(&out)?, &out)
-        .with_context(|| format!("`{}` is not a valid wasmplug plugin", path.display()))?;
+    let mut out = abi::write_sections(&bytes, 1, &meta, &functions)?;
+    let interface = if manifest.kind.is_component() {
+        out = componentize::componentize(&out, manifest.kind)
+            .with_context(|| format!("cannot componentize `{}`", path.display()))?;
+        std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
+        // Checked as it will be loaded: through the manifest (name, version, kind).
+        let compiled = wasmplug::Plugin::builder()
+            .compile(manifest_path)
+            .with_context(|| {
+                format!(
+                    "`{}` is not a valid {} plugin",
+                    path.display(),
+                    manifest.kind
+                )
+            })?;
+        compiled.interface().clone()
+    } else {
+        PluginInterface::check(&ModuleInfo::parse(&out)?, &out)
+            .with_context(|| format!("`{}` is not a valid wasmplug plugin", path.display()))?
+    };
     std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(Built {
         module: path.clone(),
         size: out.len(),
         interface,
+    })
+}
+
+/// Appends the wasmplug sections to a component that a toolchain built as a component
+/// (the function list must come from `[build] functions`), then checks it as it loads.
+fn component_sections(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<Built> {
+    let path = &manifest.wasm;
+    let Some(functions) = &manifest.build.functions else {
+        bail!("list the component's functions in plugin.toml's `[build] functions`");
+    };
+    let meta = wasmplug::PluginMeta {
+        name: manifest.name.clone(),
+        version: manifest.version.clone(),
+        description: manifest.description.clone(),
+        author: manifest.author.clone(),
+        requires: manifest.requires.clone(),
+    };
+    let meta = serde_json::to_vec(&meta)?;
+    let mut list = String::new();
+    for f in functions {
+        list.push_str(f);
+        list.push('\n');
+    }
+    let mut out = bytes.to_vec();
+    for (name, data) in [
+        (abi::SECTION_ABI, &1u32.to_le_bytes()[..]),
+        (abi::SECTION_META, &meta[..]),
+        (abi::SECTION_FUNCTIONS, list.as_bytes()),
+    ] {
+        wasm_encoder::CustomSection {
+            name: name.into(),
+            data: data.into(),
+        }
+        .append_to_component(&mut out);
+    }
+    std::fs::write(path, &out).with_context(|| format!("cannot write `{}`", path.display()))?;
+    let compiled = wasmplug::Plugin::builder()
+        .compile(manifest_path)
+        .with_context(|| {
+            format!(
+                "`{}` is not a valid {} plugin",
+                path.display(),
+                manifest.kind
+            )
+        })?;
+    Ok(Built {
+        module: path.clone(),
+        size: out.len(),
+        interface: compiled.interface().clone(),
     })
 }
 

@@ -15,6 +15,8 @@ use wasmplug::{Capabilities, Limits, Manifest, ModuleInfo, PluginInterface, Plug
 use super::sandbox::{SandboxArgs, is_manifest};
 use crate::exit;
 
+mod component;
+
 /// Show a plugin's ABI version, metadata, functions, imports, exports and memories, and
 /// whether it is a valid wasmplug plugin (and why not). Exits with 3 if it is not.
 #[derive(Debug, clap::Args)]
@@ -32,6 +34,16 @@ pub struct Inspect {
 /// What `inspect` reports.
 #[derive(Debug, Serialize)]
 struct Report {
+    /// `module` (a core module of the guest ABI) or `component`.
+    kind: &'static str,
+    /// A component's world, as WIT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    world: Option<String>,
+    /// A component's imports and exports with their types.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    component_imports: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    component_exports: Vec<(String, String)>,
     module: PathBuf,
     manifest: Option<PathBuf>,
     size: u64,
@@ -120,6 +132,10 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
     );
     let bytes = wasmplug::read_module_file(&module_path, limits.max_module_size.bytes())?;
     let mut report = Report {
+        kind: "module",
+        world: None,
+        component_imports: Vec::new(),
+        component_exports: Vec::new(),
         module: module_path,
         manifest: manifest.as_ref().map(|_| path.to_path_buf()),
         size: bytes.len() as u64,
@@ -169,6 +185,11 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
             return Ok(report);
         }
     };
+    if wasmplug::component::is_component(&binary) {
+        let limits = report.limits.clone();
+        component::fill(&mut report, &binary, &limits);
+        return Ok(report);
+    }
     let info = match ModuleInfo::parse(&binary) {
         Ok(info) => info,
         Err(e) => {
@@ -243,10 +264,24 @@ fn render(r: &Report) -> String {
     if let Some(m) = &r.manifest {
         let _ = writeln!(w, "manifest     {}", m.display());
     }
-    let _ = writeln!(w, "module       {} ({} bytes)", r.module.display(), r.size);
+    let _ = writeln!(
+        w,
+        "{:<12} {} ({} bytes)",
+        r.kind,
+        r.module.display(),
+        r.size
+    );
     let _ = writeln!(w, "sha256       {}", r.sha256);
     if !r.functions.is_empty() {
         let _ = writeln!(w, "functions    {}", r.functions.join(", "));
+    }
+    section(w, "exports", r.component_exports.iter().cloned());
+    section(w, "imports", r.component_imports.iter().cloned());
+    if let Some(world) = &r.world {
+        let _ = writeln!(w, "world (WIT)");
+        for line in world.lines() {
+            let _ = writeln!(w, "  {line}");
+        }
     }
     section(
         w,

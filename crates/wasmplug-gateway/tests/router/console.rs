@@ -233,7 +233,8 @@ async fn history_keeps_rejections_with_reasons_and_filters_by_plugin() {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let all = loop {
         let all = events("").await;
-        if all.len() >= 2 || std::time::Instant::now() > deadline {
+        let has = |name: &str| all.iter().any(|e| e["event"] == name);
+        if (has("rejected") && has("weights_changed")) || std::time::Instant::now() > deadline {
             break all;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

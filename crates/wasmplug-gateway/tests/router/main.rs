@@ -656,3 +656,4 @@ mod connections;
 mod console;
 mod issue11;
 mod rollout;
+mod wasi_http;

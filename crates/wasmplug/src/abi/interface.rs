@@ -149,6 +149,28 @@ impl PluginInterface {
     }
 }
 
+impl PluginInterface {
+    /// For a component: the `wasmplug.abi`, `wasmplug.meta` and `wasmplug.functions`
+    /// sections only (its exports are checked against the `wasmplug:plugin` world when it is
+    /// compiled). Every function is reached through the world's `call` export.
+    ///
+    /// # Errors
+    /// As [`PluginInterface::check`] for the sections.
+    pub(crate) fn check_sections(info: &ModuleInfo, bytes: &[u8]) -> Result<PluginInterface> {
+        let abi_version = abi_version(info, bytes)?;
+        let meta = meta(info, bytes)?;
+        let functions = functions(info, bytes)?;
+        Ok(PluginInterface {
+            abi_version,
+            meta,
+            function_exports: functions.clone(),
+            functions,
+            has_init: true,
+            has_initialize: false,
+        })
+    }
+}
+
 fn abi_version(info: &ModuleInfo, bytes: &[u8]) -> Result<u32> {
     match info.custom(bytes, SECTION_ABI).as_slice() {
         [] => Err(Error::invalid_plugin(format!(

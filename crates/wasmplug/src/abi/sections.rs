@@ -64,7 +64,11 @@ pub fn encode_functions(names: &[String]) -> Result<Vec<u8>> {
 pub fn infer_functions(info: &ModuleInfo) -> Vec<String> {
     use ValType::{I32, I64};
     let mut names: Vec<String> = Vec::new();
-    for (export, ty) in &info.export_funcs {
+    // In export order (`export_funcs` is a hash map: its order changes from run to run).
+    for export in info.exports.iter().map(|e| &e.name) {
+        let Some(ty) = info.export_funcs.get(export) else {
+            continue;
+        };
         let is_plugin_fn = ty
             .as_ref()
             .is_some_and(|f| f.params() == [I32, I32] && f.results() == [I64]);

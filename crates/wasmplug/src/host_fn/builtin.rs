@@ -7,8 +7,7 @@ use wasmtime::{Caller, Linker};
 use super::guest::{Guest, Reply};
 use super::http::HttpRequest;
 use super::kv::{KvError, KvNamespace};
-use super::log;
-use super::runtime;
+use super::ops;
 use crate::abi::{HOST_MODULE, MAX_ERROR_MESSAGE_LEN};
 use crate::host::{HostState, HostTrap};
 
@@ -82,7 +81,7 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             let guest = Guest::new(&mut c)?;
             let message = guest.bytes("log message", ptr, len)?;
             let state = guest.state();
-            log::emit(&state.services.log, &state.context(), level, message);
+            ops::log(&state.services, &state.context(), level, message);
             wasmtime::Result::<()>::Ok(())
         },
     )?;
@@ -94,9 +93,7 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
                 let mut guest = Guest::new(&mut c)?;
                 guest.check_slot(out)?;
                 let key = guest.bytes("config key", kp, kl)?;
-                let value = std::str::from_utf8(key)
-                    .ok()
-                    .and_then(|k| guest.state().services.config.get(k));
+                let value = ops::config(&guest.state().services, key);
                 let reply = match value {
                     Some(v) => Reply::Bytes(v.clone().into_bytes()),
                     None => Reply::None,
@@ -182,11 +179,7 @@ async fn http(
         headers: head.headers,
         body,
     };
-    let response = services
-        .http()
-        .request(request, &services.net, services.http_limits, deadline)
-        .await;
-    match response {
+    match ops::http(services, deadline, request).await {
         Ok(response) => {
             let head = ResponseHead {
                 status: response.status,
@@ -199,7 +192,7 @@ async fn http(
             buf.extend_from_slice(&response.body);
             Reply::Bytes(buf)
         }
-        Err(e) => Reply::Error(e.to_string()),
+        Err(e) => Reply::Error(e),
     }
 }
 
@@ -218,7 +211,7 @@ fn kv_op<'a>(
     work: KvWork,
 ) -> Box<dyn std::future::Future<Output = wasmtime::Result<i32>> + Send + 'a> {
     Box::new(async move {
-        let (namespace, key, value) = {
+        let (services, key, value) = {
             let guest = Guest::new(&mut caller)?;
             guest.check_slot(out)?;
             let key = guest.bytes(what, ptr, len)?.to_vec();
@@ -226,38 +219,13 @@ fn kv_op<'a>(
                 Some((what, ptr, len)) => guest.bytes(what, ptr, len)?.to_vec(),
                 None => Vec::new(),
             };
-            (guest.state().services.kv().cloned(), key, value)
+            (guest.state().services.clone(), key, value)
         };
-        let reply = match namespace {
-            Err(e) => Reply::Error(e),
-            Ok(ns) => match runtime::blocking(move || work(&ns, &key, &value)).await {
-                Ok(result) => result.unwrap_or_else(kv_error),
-                Err(_) => Reply::Error(
-                    "the host's key-value store failed; the host's log has the details".into(),
-                ),
-            },
-        };
+        let reply = ops::kv(&services, move |ns| work(ns, &key, &value))
+            .await
+            .unwrap_or_else(Reply::Error);
         Guest::new(&mut caller)?.reply(out, reply).await
     })
-}
-
-/// The guest sees quota and size errors as they are; backend failures (which name host
-/// paths) are logged on the host and reported to the guest without detail.
-fn kv_error(e: KvError) -> Reply {
-    match e {
-        KvError::Backend(detail) => {
-            tracing::warn!(target: "wasmplug::kv", "{detail}");
-            Reply::Error("the host's key-value store failed; the host's log has the details".into())
-        }
-        unavailable @ KvError::Unavailable { .. } => {
-            tracing::warn!(target: "wasmplug::kv", "{unavailable}");
-            Reply::Error(
-                "the host's key-value store is unreachable right now; retry later (the host's log has the details)"
-                    .into(),
-            )
-        }
-        other => Reply::Error(other.to_string()),
-    }
 }
 
 /// `kv_list` result: for each key, its length (`u32` LE) then its bytes.

@@ -18,6 +18,7 @@ mod guest;
 pub mod http;
 pub mod kv;
 mod log;
+pub(crate) mod ops;
 pub(crate) mod runtime;
 mod services;
 mod user;

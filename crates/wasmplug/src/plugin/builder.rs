@@ -232,6 +232,20 @@ impl PluginBuilder {
                 });
             }
         }
+        let binary = crate::abi::to_binary(&bytes)?;
+        if crate::component::is_component(&binary) != manifest.kind.is_component() {
+            return Err(Error::invalid_plugin(format!(
+                "plugin.toml says `kind = \"{}\"` but `{}` is a {}; fix `kind` or rebuild",
+                manifest.kind,
+                manifest.wasm.display(),
+                if crate::component::is_component(&binary) {
+                    "component"
+                } else {
+                    "core module"
+                }
+            )));
+        }
+        drop(binary);
         self.requires = manifest.requires.clone();
         let mut config = manifest.config.clone();
         config.append(&mut self.config);
@@ -239,14 +253,28 @@ impl PluginBuilder {
         let expect = Some((manifest.name.to_string(), manifest.version.clone()));
         let caps = manifest.capabilities.clone();
         let policy = manifest.instances.clone();
-        self.finish(
+        let compiled = self.finish(
             &bytes,
             limits,
             policy,
             caps,
             PluginSource::Manifest(path.to_path_buf()),
             expect,
-        )
+        )?;
+        let http = manifest.kind == crate::PluginKind::WasiHttp;
+        if compiled.is_http() != http {
+            return Err(Error::invalid_plugin(format!(
+                "plugin.toml says `kind = \"{}\"` but `{}` is {}; fix `kind` or rebuild",
+                manifest.kind,
+                manifest.wasm.display(),
+                if compiled.is_http() {
+                    "a wasi:http/proxy component (`kind = \"wasi-http\"`)"
+                } else {
+                    "a wasmplug:plugin component (`kind = \"component\"`)"
+                }
+            )));
+        }
+        Ok(compiled)
     }
 
     /// Compiles with the effective grants: `declared` (from the manifest, or none) unless

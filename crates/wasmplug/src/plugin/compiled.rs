@@ -40,10 +40,23 @@ pub struct CompiledPlugin {
     inner: Arc<Inner>,
 }
 
+/// The pre-linked form instances are created from: the plugin's kind, chosen once here.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    /// A core module (ABI v1).
+    Module(InstancePre<HostState>),
+    /// A component of the `wasmplug:plugin` world.
+    Component(wasmtime::component::InstancePre<HostState>),
+    /// A `wasi:http/proxy` component (`kind = "wasi-http"`).
+    Http(wasmtime_wasi_http::p2::bindings::ProxyPre<HostState>),
+}
+
 #[derive(Clone)]
 struct Inner {
     engine: Engine,
-    instance_pre: InstancePre<HostState>,
+    pre: Pre,
+    /// A component's world (`None` for a core module).
+    component: Option<crate::component::ComponentInfo>,
     interface: PluginInterface,
     info: ModuleInfo,
     limits: Limits,
@@ -116,10 +129,40 @@ impl CompiledPlugin {
             req.expect.as_ref(),
             &hex::encode(sha256),
         )?;
-        // A cached module was compiled, and so fully validated, by wasmtime before: skip
-        // validating its function bodies again (most of the parse time).
-        let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
-        let interface = PluginInterface::check(&info, bytes)?;
+        let is_component = crate::component::is_component(bytes);
+        // A component is compiled first: its world says whether it is a wasmplug plugin
+        // or a `wasi:http` handler (whose metadata is the manifest's).
+        let compiled_component = if is_component {
+            Some(compile_component(&req.engine, bytes)?)
+        } else {
+            None
+        };
+        let (info, interface) = match &compiled_component {
+            Some((_, world)) => {
+                let info = crate::component::component_module_info(bytes)?;
+                let interface = if crate::component::http::is_proxy(world) {
+                    http_interface(req.expect.as_ref())?
+                } else {
+                    if !world.problems.is_empty() {
+                        // Name the missing sections first when they are missing too.
+                        PluginInterface::check_sections(&info, bytes)?;
+                        return Err(Error::invalid_plugin(format!(
+                            "not a wasmplug component: {}",
+                            world.problems.join("; ")
+                        )));
+                    }
+                    PluginInterface::check_sections(&info, bytes)?
+                };
+                (info, interface)
+            }
+            None => {
+                // A cached module was compiled, and so fully validated, by wasmtime before:
+                // skip validating its function bodies again (most of the parse time).
+                let info = ModuleInfo::parse_with(bytes, !req.engine.is_cached(&sha256))?;
+                let interface = PluginInterface::check(&info, bytes)?;
+                (info, interface)
+            }
+        };
         if let Some((name, version)) = &req.expect {
             let meta = &interface.meta;
             if meta.name.as_str() != name || &meta.version != version {
@@ -132,21 +175,43 @@ impl CompiledPlugin {
         let requirements = req.requires.merged(&interface.meta.requires);
         requirements.check(interface.meta.name.as_str(), &req.host.functions)?;
         let started = std::time::Instant::now();
-        let (module, cache) = req
-            .engine
-            .compile(bytes, &sha256)
-            .map_err(|e| super::link_errors::compile_error(&e))?;
-        for import in &info.imports {
-            if import.module != crate::abi::HOST_MODULE && import.module != crate::abi::WASI_MODULE
-            {
-                req.host
-                    .functions
-                    .check_import(&import.module, &import.name, &import.ty)?;
-            }
-        }
         let link_err =
             |e: wasmtime::Error| super::link_errors::link_error(interface.meta.name.as_str(), &e);
-        let instance_pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+        let (pre, cache, component) = if let Some((component, world)) = compiled_component {
+            let linker = req.engine.component_linker();
+            let pre = linker.instantiate_pre(&component).map_err(|e| {
+                Error::invalid_plugin(format!(
+                    "the component imports something the host does not provide: {e:#}"
+                ))
+            })?;
+            let pre = if crate::component::http::is_proxy(&world) {
+                Pre::Http(
+                    wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(|e| {
+                        Error::invalid_plugin(format!("not a wasi:http/proxy component: {e:#}"))
+                    })?,
+                )
+            } else {
+                Pre::Component(pre)
+            };
+            // Components bypass the compiled-module cache.
+            (pre, CacheOutcome::Disabled, Some(world))
+        } else {
+            let (module, cache) = req
+                .engine
+                .compile(bytes, &sha256)
+                .map_err(|e| super::link_errors::compile_error(&e))?;
+            for import in &info.imports {
+                if import.module != crate::abi::HOST_MODULE
+                    && import.module != crate::abi::WASI_MODULE
+                {
+                    req.host
+                        .functions
+                        .check_import(&import.module, &import.name, &import.ty)?;
+                }
+            }
+            let pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+            (Pre::Module(pre), cache, None)
+        };
         req.limits.validate()?;
         req.engine.check_limits(&req.limits)?;
         req.policy.validate().map_err(Error::invalid_plugin)?;
@@ -177,13 +242,17 @@ impl CompiledPlugin {
             &req.host,
         ));
         // Nothing to snapshot for a module without start-up code.
+        // Components are not snapshotted (wizer works on core modules): their instances
+        // run `init` each (docs/components.md says what that costs).
         let preinit_source = (req.policy.preinit
+            && !is_component
             && (interface.has_initialize || interface.has_init))
             .then(|| Arc::from(bytes));
         Ok(CompiledPlugin {
             inner: Arc::new(Inner {
                 engine: req.engine,
-                instance_pre,
+                pre,
+                component,
                 interface,
                 info,
                 limits: req.limits,
@@ -284,8 +353,19 @@ impl CompiledPlugin {
         &self.inner.engine
     }
 
-    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
-        &self.inner.instance_pre
+    pub(crate) fn pre(&self) -> &Pre {
+        &self.inner.pre
+    }
+
+    /// A component's world: its imports and exports with their types (`None` for a core
+    /// module).
+    pub fn component(&self) -> Option<&crate::component::ComponentInfo> {
+        self.inner.component.as_ref()
+    }
+
+    /// Whether this plugin is a component (rather than a core module).
+    pub fn is_component(&self) -> bool {
+        self.inner.component.is_some()
     }
 
     pub(crate) fn services(&self) -> &Arc<Services> {
@@ -322,7 +402,7 @@ impl CompiledPlugin {
         let mut inner = Inner::clone(&self.inner);
         inner.preinit_source = None;
         if let Some(pre) = pre {
-            inner.instance_pre = pre;
+            inner.pre = Pre::Module(pre);
             inner.preinitialized = true;
         }
         CompiledPlugin {
@@ -332,6 +412,59 @@ impl CompiledPlugin {
 
     pub(crate) fn init_config(&self) -> &[u8] {
         &self.inner.init_config
+    }
+}
+
+/// Compiles a component and describes its world.
+fn compile_component(
+    engine: &Engine,
+    bytes: &[u8],
+) -> Result<(
+    wasmtime::component::Component,
+    crate::component::ComponentInfo,
+)> {
+    let component = wasmtime::component::Component::new(engine.wasmtime(), bytes).map_err(|e| {
+        Error::InvalidWasm {
+            section: None,
+            offset: None,
+            message: format!("{e:#}"),
+        }
+    })?;
+    let world = crate::component::describe(engine.wasmtime(), &component);
+    Ok((component, world))
+}
+
+/// The interface of a `wasi:http` component: the manifest's name and version, one entry
+/// point.
+fn http_interface(expect: Option<&(String, semver::Version)>) -> Result<PluginInterface> {
+    let Some((name, version)) = expect else {
+        return Err(Error::invalid_plugin(
+            "a wasi:http component carries no wasmplug metadata: load it through a plugin.toml (`kind = \"wasi-http\"`) that names it",
+        ));
+    };
+    let name = crate::PluginName::new(name.clone()).map_err(Error::invalid_plugin)?;
+    Ok(PluginInterface {
+        abi_version: 1,
+        meta: PluginMeta {
+            name,
+            version: version.clone(),
+            description: String::new(),
+            author: String::new(),
+            requires: Default::default(),
+        },
+        functions: vec![crate::component::http::HTTP_FUNCTION.to_string()],
+        function_exports: vec![crate::component::http::HTTP_FUNCTION.to_string()],
+        has_init: false,
+        has_initialize: false,
+    })
+}
+
+/// Whether this compiled plugin is a `wasi:http` handler.
+impl CompiledPlugin {
+    /// Whether the plugin is a `wasi:http/proxy` component, served with
+    /// [`crate::Plugin::handle_http`].
+    pub fn is_http(&self) -> bool {
+        matches!(self.inner.pre, Pre::Http(_))
     }
 }
 

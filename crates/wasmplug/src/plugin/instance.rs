@@ -8,16 +8,20 @@
 //! by an async caller, mark the slice used and yield to the runtime; otherwise continue to
 //! the deadline.
 //!
-//! This is the core-module instance kind (ABI v1): the pool and the drivers only use
-//! [`Instance::new`], [`Instance::call`], [`Instance::take_stdio`] and [`Instance::usage`].
+//! An instance is of one of two kinds, fixed by the plugin (see [`Pre`]): a core module
+//! (ABI v1, `super::invoke`) or a component (`crate::component`). Both share the store
+//! set-up (limiter, fuel, epoch callback), the clock arming and the error mapping; the pool
+//! and the drivers only use [`Instance::new`], [`Instance::call`], [`Instance::take_stdio`]
+//! and [`Instance::usage`].
 
 use wasmtime::{Memory, Store, TypedFunc, UpdateDeadline};
 
-use super::compiled::CompiledPlugin;
+use super::compiled::{CompiledPlugin, Pre};
 use super::invoke::{arm, checked, invoke};
 use crate::abi;
 use crate::capability::Captured;
 use crate::clock::Stamp;
+use crate::component::{self, ComponentExports, Outcome};
 use crate::epoch::{MAX_DEADLINE_TICKS, timeout_ticks};
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -26,9 +30,15 @@ pub(crate) type PluginFn = TypedFunc<(u32, u32), i64>;
 
 pub(crate) struct Instance {
     store: Store<HostState>,
-    /// Boxed so that an `Instance` is two pointers: the pool moves instances in and out
-    /// on every call.
-    exports: Box<Exports>,
+    /// Boxed so that an `Instance` stays small: the pool moves instances in and out on
+    /// every call.
+    entry: Entry,
+}
+
+/// The entry points of an instance, by kind.
+enum Entry {
+    Module(Box<Exports>),
+    Component(Box<ComponentExports>),
 }
 
 /// The exports a call uses, resolved once. Kept apart from the store so that a call can
@@ -71,8 +81,49 @@ impl Instance {
         compiled: &CompiledPlugin,
         slice: Option<&super::drive::SliceUsed>,
     ) -> Result<Instance> {
-        let initialize = !compiled.preinitialized();
-        Instance::from_pre(compiled, compiled.instance_pre(), initialize, slice).await
+        match compiled.pre() {
+            Pre::Module(pre) => {
+                let initialize = !compiled.preinitialized();
+                Instance::from_pre(compiled, pre, initialize, slice).await
+            }
+            Pre::Component(pre) => Instance::component(compiled, pre, slice).await,
+            // Served per request by `Plugin::handle_http`, never through `call`.
+            Pre::Http(_) => Err(Error::FunctionNotFound {
+                plugin: compiled.name().to_string(),
+                function: crate::component::http::HTTP_FUNCTION.to_string(),
+                available: Vec::new(),
+            }),
+        }
+    }
+
+    /// Instantiates a component and runs its `init` with the configuration.
+    async fn component(
+        compiled: &CompiledPlugin,
+        pre: &wasmtime::component::InstancePre<HostState>,
+        slice: Option<&super::drive::SliceUsed>,
+    ) -> Result<Instance> {
+        let mut store = new_store(compiled, slice, true)?;
+        let exports = component::instantiate(&mut store, pre)
+            .await
+            .map_err(|e| instantiate_failed(compiled, &store, e))?;
+        let mut this = Instance {
+            store,
+            entry: Entry::Component(Box::new(exports)),
+        };
+        let Entry::Component(exports) = &this.entry else {
+            unreachable!("just built");
+        };
+        let config: Vec<(String, String)> = compiled
+            .config()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let start = arm(&mut this.store, compiled)?;
+        this.store.data_mut().function = compiled.services().init_index();
+        let result = component::init(&mut this.store, exports, &config).await;
+        checked(&mut this.store, compiled, abi::EXPORT_INIT, start, result)?
+            .map_err(|(message, code)| guest_error(abi::EXPORT_INIT, message, code))?;
+        Ok(this)
     }
 
     /// Instantiates `pre` (the plugin's own module, or the instrumented one a snapshot is
@@ -84,41 +135,11 @@ impl Instance {
         initialize: bool,
         slice: Option<&super::drive::SliceUsed>,
     ) -> Result<Instance> {
-        let limits = compiled.limits();
-        let engine = compiled.engine().config();
-        let max_table = engine.pooling.as_ref().map(|p| p.table_elements);
-        let state = HostState::new(
-            limits,
-            max_table,
-            compiled.capabilities(),
-            compiled.env(),
-            compiled.services().clone(),
-        )?;
-        let mut store = Store::new(compiled.engine().wasmtime(), state);
-        store.limiter(|s| &mut s.memory);
-        store.data_mut().slice = slice.cloned();
-        if compiled.engine().config().fuel {
-            store
-                .set_fuel(u64::MAX)
-                .map_err(|e| instantiate_err(compiled, e))?;
-        }
-        store.epoch_deadline_callback(|ctx| Ok(on_epoch(ctx.data())));
-        // Instantiation runs the start function and data initialisers: keep it under the
-        // deadline too.
-        store.data_mut().call_started = Stamp::now();
-        store.set_epoch_deadline(super::invoke::first_deadline(&store, compiled));
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| {
-            match store.data().memory.refused() {
-                Some(attempted) => Error::Instantiate {
-                    plugin: compiled.name().to_string(),
-                    message: format!(
-                        "its initial memory and tables need {attempted} bytes, over the memory limit of {} bytes; raise `memory`",
-                        store.data().memory.limit()
-                    ),
-                },
-                None => instantiate_err(compiled, e),
-            }
-        })?;
+        let mut store = new_store(compiled, slice, false)?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| instantiate_failed(compiled, &store, e))?;
         let memory = instance
             .get_export(&mut store, abi::EXPORT_MEMORY)
             .ok_or_else(|| Error::MissingExport {
@@ -143,13 +164,13 @@ impl Instance {
             .map_err(typed_err)?;
         let mut this = Instance {
             store,
-            exports: Box::new(Exports {
+            entry: Entry::Module(Box::new(Exports {
                 instance,
                 memory,
                 allocate,
                 deallocate,
                 functions,
-            }),
+            })),
         };
         if !initialize {
             return Ok(this);
@@ -174,9 +195,12 @@ impl Instance {
                 .get_typed_func(&mut this.store, abi::EXPORT_INIT)
                 .map_err(typed_err)?;
             this.store.data_mut().function = compiled.services().init_index();
+            let Entry::Module(exports) = &this.entry else {
+                unreachable!("just built");
+            };
             invoke(
                 &mut this.store,
-                &this.exports,
+                exports,
                 compiled,
                 abi::EXPORT_INIT,
                 &init,
@@ -187,9 +211,12 @@ impl Instance {
         Ok(this)
     }
 
-    /// The store and the wasmtime instance, for snapshotting.
-    pub(crate) fn parts(&mut self) -> (&mut Store<HostState>, wasmtime::Instance) {
-        (&mut self.store, self.exports.instance)
+    /// The store and the wasmtime instance of a core module, for snapshotting.
+    pub(crate) fn parts(&mut self) -> Option<(&mut Store<HostState>, wasmtime::Instance)> {
+        match &self.entry {
+            Entry::Module(exports) => Some((&mut self.store, exports.instance)),
+            Entry::Component(_) => None,
+        }
     }
 
     /// Resource use of the last call: fuel consumed (when metered) and the bytes of memory
@@ -224,15 +251,125 @@ impl Instance {
         state.function = index;
         state.request_id = request_id.cloned();
         state.slice = slice.cloned();
-        invoke(
-            &mut self.store,
-            &self.exports,
-            compiled,
-            &compiled.interface().functions[index],
-            &self.exports.functions[index],
-            input,
-        )
-        .await
+        let function = &compiled.interface().functions[index];
+        match &self.entry {
+            Entry::Module(exports) => {
+                invoke(
+                    &mut self.store,
+                    exports,
+                    compiled,
+                    function,
+                    &exports.functions[index],
+                    input,
+                )
+                .await
+            }
+            Entry::Component(exports) => {
+                call_component(&mut self.store, exports, compiled, function, input).await
+            }
+        }
+    }
+}
+
+/// One call of a component's `call` export, armed and checked like a core module's call.
+async fn call_component(
+    store: &mut Store<HostState>,
+    exports: &ComponentExports,
+    compiled: &CompiledPlugin,
+    function: &str,
+    input: &[u8],
+) -> Result<Vec<u8>> {
+    let limits = compiled.limits();
+    let max_input = limits.max_input.bytes();
+    if input.len() as u64 > max_input {
+        return Err(Error::InputTooLarge {
+            size: input.len() as u64,
+            limit: max_input,
+        });
+    }
+    let max_output = limits.max_output.bytes();
+    let start = arm(store, compiled)?;
+    let state = store.data_mut();
+    let deadline = crate::host_fn::Services::call_deadline(state.call_started, state.call_timeout);
+    state.set_http_deadline(deadline);
+    let result = component::call(store, exports, function, input, max_output).await;
+    match checked(store, compiled, function, start, result)? {
+        Outcome::Output(output) => Ok(output),
+        Outcome::Guest(message, code) => Err(guest_error(function, message, code)),
+        Outcome::TooLarge(size) => Err(Error::OutputTooLarge {
+            function: function.to_string(),
+            size,
+            limit: max_output,
+        }),
+    }
+}
+
+/// A guest's error value (a component's `plugin-error`), its message cut like a core
+/// module's `set_error`.
+fn guest_error(function: &str, mut message: String, code: Option<i32>) -> Error {
+    if message.len() > abi::MAX_ERROR_MESSAGE_LEN {
+        let mut end = abi::MAX_ERROR_MESSAGE_LEN;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+    }
+    Error::Guest {
+        function: function.to_string(),
+        message,
+        code,
+    }
+}
+
+/// A store for one instance of `compiled`: its limits, grants and WASI flavour, the memory
+/// limiter, fuel and the epoch callback, armed for instantiation.
+pub(super) fn new_store(
+    compiled: &CompiledPlugin,
+    slice: Option<&super::drive::SliceUsed>,
+    component: bool,
+) -> Result<Store<HostState>> {
+    let limits = compiled.limits();
+    let engine = compiled.engine().config();
+    let max_table = engine.pooling.as_ref().map(|p| p.table_elements);
+    let state = HostState::new(
+        component,
+        limits,
+        max_table,
+        compiled.capabilities(),
+        compiled.env(),
+        compiled.services().clone(),
+    )?;
+    let mut store = Store::new(compiled.engine().wasmtime(), state);
+    store.limiter(|s| &mut s.memory);
+    store.data_mut().slice = slice.cloned();
+    if compiled.engine().config().fuel {
+        store
+            .set_fuel(u64::MAX)
+            .map_err(|e| instantiate_err(compiled, e))?;
+    }
+    store.epoch_deadline_callback(|ctx| Ok(on_epoch(ctx.data())));
+    // Instantiation runs the start function and data initialisers: keep it under the
+    // deadline too.
+    store.data_mut().call_started = Stamp::now();
+    store.set_epoch_deadline(super::invoke::first_deadline(&store, compiled));
+    Ok(store)
+}
+
+/// An instantiation failure, naming the memory limit when that was the cause.
+pub(super) fn instantiate_failed(
+    compiled: &CompiledPlugin,
+    store: &Store<HostState>,
+    e: wasmtime::Error,
+) -> Error {
+    match store.data().memory.refused() {
+        Some(attempted) => Error::Instantiate {
+            plugin: compiled.name().to_string(),
+            message: format!(
+                "its initial memory and tables need {attempted} bytes, over the memory limit of {} bytes; raise `memory`",
+                store.data().memory.limit()
+            ),
+        },
+        None => instantiate_err(compiled, e),
     }
 }
 

@@ -15,6 +15,7 @@
 mod builder;
 mod compiled;
 mod drive;
+mod http_instance;
 mod instance;
 mod invoke;
 mod link_errors;
@@ -25,6 +26,15 @@ mod trap;
 pub use builder::PluginBuilder;
 pub use compiled::{CompiledPlugin, PluginSource};
 pub(crate) use drive::SliceUsed;
+pub(crate) use http_instance::HttpInstance;
+
+/// Drives `future` inline until its guest uses up a slice, then on the slow lane.
+pub(crate) fn lane<T: Send + 'static>(
+    future: std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>,
+    slice: SliceUsed,
+) -> drive::Lane<T> {
+    drive::Lane::new(future, slice)
+}
 
 use std::path::Path;
 use std::sync::Arc;
@@ -87,6 +97,8 @@ pub struct Plugin {
 struct Inner {
     compiled: CompiledPlugin,
     pool: Pool,
+    /// Requests of a `wasi:http` plugin in flight (each on its own fresh instance).
+    http_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -124,14 +136,25 @@ impl Plugin {
         let compiled = preinit::preinitialize(&compiled)?;
         let warm = drive::block_on(async {
             let mut warm = Vec::new();
+            if let compiled::Pre::Http(pre) = compiled.pre() {
+                // One instance per request: instantiate one now so a broken one never loads.
+                // No slice: this runs under `block_on`, which must not yield to a runtime.
+                HttpInstance::new(&compiled, pre, None).await?;
+                return Ok(warm);
+            }
             for _ in 0..compiled.policy().min.max(1) {
                 warm.push(Instance::new(&compiled, None).await?);
             }
             Ok::<_, Error>(warm)
         })?;
+        let max = compiled
+            .policy()
+            .max
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
         Ok(Plugin {
             inner: Arc::new(Inner {
                 pool: Pool::new(compiled.policy().max, warm),
+                http_permits: Arc::new(tokio::sync::Semaphore::new(max)),
                 compiled,
             }),
         })
@@ -353,6 +376,62 @@ impl Plugin {
         self.call_index_async(index, input, None)
             .await
             .map(|out| out.output)
+    }
+
+    /// Serves one HTTP request with a `wasi:http/proxy` plugin (`kind = "wasi-http"`): a
+    /// fresh instance, the request streamed to its `incoming-handler`, its response
+    /// returned as soon as the handler sets it (the body streams from the guest, under the
+    /// plugin's deadline). At most `instances.max` requests run at once; the next waits up
+    /// to `acquire_timeout`, then fails with [`Error::Busy`].
+    ///
+    /// # Errors
+    /// [`Error::FunctionNotFound`] for a plugin that is not a `wasi:http` component,
+    /// [`Error::Busy`], [`Error::Instantiate`], and the call's errors
+    /// ([`Error::Timeout`], [`Error::Trap`], ...) when the handler ended without a response.
+    pub async fn handle_http<B>(
+        &self,
+        request: http::Request<B>,
+    ) -> Result<http::Response<crate::component::http::HttpBody>>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let compiled = &self.inner.compiled;
+        let compiled::Pre::Http(pre) = compiled.pre() else {
+            return Err(Error::FunctionNotFound {
+                plugin: compiled.name().to_string(),
+                function: crate::component::http::HTTP_FUNCTION.to_string(),
+                available: compiled.interface().functions.clone(),
+            });
+        };
+        let policy = compiled.policy();
+        let permits = self.inner.http_permits.clone();
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let busy = Error::Busy {
+                    plugin: compiled.name().to_string(),
+                    max_instances: policy.max,
+                    waited: policy.acquire_timeout,
+                    waiting: 0,
+                };
+                let deadline = std::time::Instant::now() + policy.acquire_timeout;
+                let Some(sleep) = drive::sleep_until(deadline) else {
+                    return Err(busy);
+                };
+                let mut acquire = std::pin::pin!(permits.acquire_owned());
+                let mut sleep = std::pin::pin!(sleep);
+                std::future::poll_fn(|cx| {
+                    if let std::task::Poll::Ready(permit) = acquire.as_mut().poll(cx) {
+                        return std::task::Poll::Ready(permit.ok());
+                    }
+                    sleep.as_mut().poll(cx).map(|()| None)
+                })
+                .await
+                .ok_or(busy)?
+            }
+        };
+        crate::component::http::serve(compiled, pre, permit, request).await
     }
 
     /// How many handles to this plugin exist (this one, its clones, and those held by a

@@ -69,7 +69,9 @@ fn take(
         Err(e) => return Ok(fallback(compiled, &format!("{e:#}"))),
     };
     let mut instance = block_on(Instance::from_pre(compiled, &pre, true, None))?;
-    let (store, instance) = instance.parts();
+    let Some((store, instance)) = instance.parts() else {
+        return Ok(fallback(compiled, "not a core module"));
+    };
     let snapshot = block_on(wizer.snapshot(&cx, &mut Live { store, instance }));
     let snapshot = match snapshot {
         Ok(s) => s,

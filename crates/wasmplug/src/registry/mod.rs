@@ -14,6 +14,7 @@ mod degraded;
 mod deploy;
 mod disk;
 mod events;
+mod http;
 mod load;
 mod load_dir;
 mod persist;

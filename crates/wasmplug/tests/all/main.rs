@@ -10,6 +10,7 @@ mod abi_errors;
 mod async_calls;
 mod cache;
 mod capabilities;
+mod components;
 mod contract;
 mod custom_functions;
 mod examples;

@@ -4,6 +4,9 @@
 //! isolation modes. A kit that breaks a case fails its language's test, which lists every
 //! failing case.
 //!
+//! `component` is the Rust ports to the `wasmplug:plugin` WIT world
+//! (`examples/plugins/<example>-component`), a second plugin kind behind the same API.
+//!
 //! Every build must be present: `bash scripts/build-guests.sh --all` makes them (and
 //! `scripts/test.sh` does). A missing build fails; to skip languages locally, set
 //! `WASMPLUG_SKIP_LANGS=go,zig` (a comma-separated list), never in CI.
@@ -191,6 +194,13 @@ fn zig() {
 #[test]
 fn assemblyscript() {
     conformance("assemblyscript");
+}
+
+/// The component ports (`examples/plugins/<example>-component`, `kind = "component"`):
+/// the same cases through the `wasmplug:plugin` WIT world.
+#[test]
+fn component() {
+    conformance("component");
 }
 
 /// The table covers every function of every example (as the Rust build lists them).

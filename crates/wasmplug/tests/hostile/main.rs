@@ -11,6 +11,7 @@ mod neighbour;
 mod support;
 
 mod abi;
+mod components;
 mod host_calls;
 mod isolation;
 mod kits_and_async;

@@ -1,0 +1,27 @@
+;; Hostile component: `call` creates handles of its own resource type in an endless loop
+;; (`resource.new`), never dropping one. wasmtime bounds a store's handles: a trap.
+(component
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core module $m
+    (import "host" "new" (func $new (param i32) (result i32)))
+    (@custom "wasmplug.abi" "\01\00\00\00")
+    (@custom "wasmplug.meta" "{\"name\":\"handle-flood\",\"version\":\"1.0.0\"}")
+    (@custom "wasmplug.functions" "run\n")
+    (memory (export "memory") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+    (func (export "init") (param i32 i32) (result i32) (i32.const 0))
+    (func (export "call") (param i32 i32 i32 i32) (result i32)
+      (loop $l (drop (call $new (i32.const 0))) (br $l))
+      (i32.const 16)))
+  (core instance $i (instantiate $m (with "host" (instance (export "new" (func $new))))))
+  (type $error (record (field "message" string) (field "code" (option s32))))
+  (export $plugin-error "plugin-error" (type $error))
+  (func (export "init")
+    (param "config" (list (tuple string string)))
+    (result (result (error $plugin-error)))
+    (canon lift (core func $i "init") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+  (func (export "call")
+    (param "function" string) (param "input" (list u8))
+    (result (result (list u8) (error $plugin-error)))
+    (canon lift (core func $i "call") (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))
