@@ -23,7 +23,8 @@
 //! ## Endpoints
 //! - `POST|GET /v1/plugins/{name}/{function}`: calls a plugin function (see [`headers`] for
 //!   the request and response headers, and `docs/gateway.md` for the JSON envelope mode).
-//! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured.
+//! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured
+//!   (`/v1/admin/replicas`: every replica's status, with `[sync]`).
 //! - `/metrics`, `/healthz`, `/readyz`: operations.
 //!
 //! Every error answers with one status per class and a JSON body
@@ -42,6 +43,7 @@ pub mod fuzzing;
 pub mod headers;
 mod invoke;
 mod ops;
+mod replicas;
 mod scrape;
 mod server;
 mod sources;
@@ -53,6 +55,7 @@ pub use config::{
     PluginSettings,
 };
 pub use error::ApiError;
+pub use replicas::SyncSettings;
 pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};
 pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, load_oci};
 pub use state::AppState;

@@ -17,10 +17,11 @@ mod push;
 mod run;
 mod sandbox;
 mod serve;
+mod serve_oci;
+mod serve_sync;
 mod sign;
 mod trust_args;
 mod verify;
-mod serve_oci;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
