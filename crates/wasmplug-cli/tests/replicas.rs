@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use wasmplug::host_fn::KvQuota;
 use wasmplug::{KvStore, RedisOptions};
-use wasmplug_testkit::{Gateway, Haproxy, RedisServer, Response, http};
+use wasmplug_testkit::{Gateway, Haproxy, OciRegistry, RedisServer, Response, http};
 
 mod common;
 use common::built;
@@ -65,6 +65,11 @@ fn until_all(addrs: &[SocketAddr], what: &str, check: impl Fn(SocketAddr) -> boo
 /// Starts replica `i` with `[kv]` and `[sync]` on `redis`; `seed` plugins are copied into
 /// its own plugin directory first (the others start with an empty one).
 fn replica(i: usize, work: &Path, redis: &str, seed: &[&Path]) -> Gateway {
+    replica_with(i, work, redis, seed, "")
+}
+
+/// [`replica`], with more `wasmplug.toml` text.
+fn replica_with(i: usize, work: &Path, redis: &str, seed: &[&Path], extra: &str) -> Gateway {
     let dir = work.join(format!("r{i}"));
     let plugins = dir.join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
@@ -85,7 +90,7 @@ fn replica(i: usize, work: &Path, redis: &str, seed: &[&Path]) -> Gateway {
         format!(
             "plugin_dir = \"plugins\"\ncache_dir = \"{cache}\"\n\
              [kv]\nbackend = \"redis\"\nurl = \"{redis}\"\n\
-             [sync]\nredis = \"{redis}\"\nid = \"r{i}\"\ncheck_interval = \"500ms\"\n",
+             [sync]\nredis = \"{redis}\"\nid = \"r{i}\"\ncheck_interval = \"500ms\"\n{extra}",
             cache = work.join("cache").display()
         ),
     )
@@ -360,4 +365,72 @@ fn three_replicas_behind_haproxy_agree_through_redis() {
         "after the Redis restart: kv back in {kv_back:?}, rules set on r2 reached r0 in {rules:?}"
     );
     assert!(rules < PROPAGATION);
+}
+
+/// `wasmplug push <folder> <reference>`.
+fn push(folder: &Path, reference: &str, cache: &Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(["push", folder.to_str().unwrap(), reference])
+        .env("WASMPLUG_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_new_tag_in_the_oci_registry_reaches_every_replica_within_2_s() {
+    let root = common::root();
+    let registry = OciRegistry::start();
+    let redis = RedisServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("push-cache");
+    let echo = std::fs::read_to_string(root.join("tests/guests/wat/echo.wat")).unwrap();
+    let folder = |version: &str| {
+        let dir = work.path().join(format!("echo-{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = echo.replace(
+            r#"\"version\":\"1.0.0\""#,
+            &format!(r#"\"version\":\"{version}\""#),
+        );
+        std::fs::write(dir.join("echo.wasm"), wat::parse_str(text).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("plugin.toml"),
+            format!("name = \"wat-echo\"\nversion = \"{version}\"\nwasm = \"echo.wasm\"\n"),
+        )
+        .unwrap();
+        dir
+    };
+    let host = registry.host();
+    push(
+        &folder("1.0.0"),
+        &format!("oci://{host}/echo:1.0.0"),
+        &cache,
+    );
+    let oci = format!("[[oci]]\nref = \"oci://{host}/echo:1.0.0\"\npoll = \"200ms\"\n");
+    let replicas: Vec<Gateway> = (0..3)
+        .map(|i| replica_with(i, work.path(), &redis.url(), &[], &oci))
+        .collect();
+    let addrs: Vec<SocketAddr> = replicas.iter().map(Gateway::addr).collect();
+    for (addr, r) in addrs.iter().zip(&replicas) {
+        assert_eq!(
+            greet_version(*addr).as_deref(),
+            Some("1.0.0"),
+            "{}",
+            r.output()
+        );
+    }
+    let v2 = folder("1.1.0");
+    push(&v2, &format!("oci://{host}/echo:1.1.0"), &cache);
+    let start = Instant::now();
+    until_all(&addrs, "the 1.1.0 tag", |a| {
+        greet_version(a).as_deref() == Some("1.1.0")
+    });
+    let reached = start.elapsed();
+    eprintln!("a new tag reached 3 replicas in {reached:?}");
+    assert!(reached < PROPAGATION, "{reached:?}");
 }

@@ -57,7 +57,7 @@ pub use config::{
 pub use error::ApiError;
 pub use replicas::SyncSettings;
 pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};
-pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, load_oci};
+pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, follow_oci, load_oci};
 pub use state::AppState;
 
 use axum::Router;
