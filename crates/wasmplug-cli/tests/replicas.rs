@@ -433,4 +433,48 @@ fn a_new_tag_in_the_oci_registry_reaches_every_replica_within_2_s() {
     let reached = start.elapsed();
     eprintln!("a new tag reached 3 replicas in {reached:?}");
     assert!(reached < PROPAGATION, "{reached:?}");
+
+    // A replica whose trust policy refuses unsigned plugins validates what it learns from
+    // the others itself: it serves nothing and says why, in every replica's view.
+    let strict = replica_with(
+        3,
+        work.path(),
+        &redis.url(),
+        &[],
+        "[trust]\nrequire_signatures = true\n",
+    );
+    assert_eq!(greet_version(strict.addr()), None);
+    let start = Instant::now();
+    let rejected = loop {
+        let r = admin(addrs[0], "GET", "/v1/admin/replicas", "");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let r3 = v["replicas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "r3")
+            .cloned();
+        if let Some(r3) = r3.filter(|r| !r["rejected"].as_array().unwrap().is_empty()) {
+            break r3;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{v}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Both versions were refused here, each with its class and module digest.
+    let refused: Vec<&str> = rejected["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["plugin"], "wat-echo", "{r}");
+            assert_eq!(r["class"], "untrusted", "{r}");
+            assert_eq!(r["sha256"].as_str().unwrap().len(), 64, "{r}");
+            r["version"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(refused, ["1.0.0", "1.1.0"], "{rejected}");
+    assert!(
+        rejected["plugins"].as_array().unwrap().is_empty(),
+        "{rejected}"
+    );
 }

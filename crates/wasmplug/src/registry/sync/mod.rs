@@ -28,6 +28,10 @@
 //!   and reports the rejection in its status.
 //! - The first replica to know a plugin that Redis does not seeds it; a later replica
 //!   converges to what Redis holds (its own start-up state is overridden).
+//! - Versions are identified by version and module sha256. Versions a document no longer
+//!   lists are dropped from memory only (as `keep_previous` pruning does); their files stay.
+//! - Do not also [`Registry::watch`] the sync's `plugin_dir`: a rewrite of a held version's
+//!   files would promote it here only (`wasmplug serve` turns hot reload off with `[sync]`).
 
 mod apply;
 mod doc;
