@@ -60,11 +60,14 @@ pub fn encode_functions(names: &[String]) -> Result<Vec<u8>> {
 /// The plugin functions a module exports, for a module whose toolchain cannot list them
 /// in a `wasmplug.functions` section: every exported function with the plugin-function
 /// signature `(i32, i32) -> i64` that is not a reserved export, under its bare name
-/// (`wasmplug:F` counts as `F`), in export order, without duplicates.
+/// (`wasmplug:F` counts as `F`), in the order of the export names, without duplicates.
 pub fn infer_functions(info: &ModuleInfo) -> Vec<String> {
     use ValType::{I32, I64};
     let mut names: Vec<String> = Vec::new();
-    for (export, ty) in &info.export_funcs {
+    // By export name: the exports are held in a hash map, whose iteration order varies.
+    let mut exports: Vec<_> = info.export_funcs.iter().collect();
+    exports.sort_by(|a, b| a.0.cmp(b.0));
+    for (export, ty) in exports {
         let is_plugin_fn = ty
             .as_ref()
             .is_some_and(|f| f.params() == [I32, I32] && f.results() == [I64]);
