@@ -4,6 +4,7 @@
 #   redis-server      the Redis kv backend's conformance and outage tests
 #   docker-registry   the CNCF distribution registry, for `wasmplug push` / `pull` and
 #                     gateways configured with `[[oci]]` references
+#   haproxy           the load balancer in front of 3 replicas (crates/wasmplug-cli/tests/replicas.rs)
 #
 # Usage: scripts/servers.sh install   installs the missing packages (idempotent: does
 #                                     nothing when both binaries are present)
@@ -14,8 +15,8 @@
 # (crates/wasmplug-testkit). Installing needs root (or sudo) and apt.
 set -euo pipefail
 
-PACKAGES=(redis-server docker-registry)
-BINARIES=(redis-server docker-registry)
+PACKAGES=(redis-server docker-registry haproxy)
+BINARIES=(redis-server docker-registry haproxy)
 
 missing() {
     local i

@@ -12,6 +12,7 @@
 //! | `DELETE /v1/admin/plugins/{name}` | unload (the files stay on disk) |
 //! | `GET`/`PUT`/`DELETE /v1/admin/plugins/{name}/routing` | rollout rules (`wasmplug::RoutingRules` as JSON) |
 //! | `DELETE /v1/admin/plugins/{name}/versions/{version}` | remove one version, files too |
+//! | `GET /v1/admin/replicas` | with `[sync]`: every replica, the version it serves of each plugin, what it refused |
 //!
 //! An upload adds a version next to the others (`<plugin_dir>/<name>/<version>/`, see
 //! `Registry::deploy`) and loads it through the registry, with the same validation as a hot
@@ -38,6 +39,10 @@ use crate::state::AppState;
 pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/v1/admin/plugins", only(get(list), "GET, HEAD"))
+        .route(
+            "/v1/admin/replicas",
+            only(get(crate::replicas::list), "GET, HEAD"),
+        )
         .route(
             "/v1/admin/plugins/{name}",
             only(

@@ -40,6 +40,9 @@
 //!
 //! [[oci]]                          # plugins pulled from OCI registries (see `OciSource`)
 //! ref = "oci://127.0.0.1:5000/greet:1.0.0"
+//!
+//! [sync]                           # replicas sharing routing through Redis (`SyncSettings`)
+//! redis = "redis://127.0.0.1:6379/"
 //! ```
 //!
 //! Unknown keys are errors that name the key and the line.
@@ -54,6 +57,7 @@ use wasmplug::ByteSize;
 use wasmplug::trust::TrustConfig;
 
 use crate::auth::AdminToken;
+use crate::replicas::SyncSettings;
 use crate::sources::{KvConfig, OciSource};
 
 /// The environment variable read for the admin token unless `[admin] token_env` says
@@ -105,6 +109,8 @@ pub struct GatewayConfig {
     pub kv: KvConfig,
     /// Plugins pulled from OCI registries at start-up, after `plugin_dir`. By default none.
     pub oci: Vec<OciSource>,
+    /// `[sync]`: share versions and routing with the other replicas. By default off.
+    pub sync: Option<SyncSettings>,
 }
 
 /// The `[contract]` table.
@@ -136,6 +142,7 @@ impl Default for GatewayConfig {
             contract: ContractSettings::default(),
             kv: KvConfig::default(),
             oci: Vec::new(),
+            sync: None,
         }
     }
 }

@@ -25,7 +25,8 @@
 //!   the request and response headers, and `docs/gateway.md` for the JSON envelope mode).
 //! - `/v1/http/{name}/{path...}`: a `kind = "wasi-http"` plugin (a standard `wasi:http/proxy`
 //!   component) serves the request, which it sees as `/{path...}` (docs/components.md).
-//! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured.
+//! - `/v1/admin/...`: the admin API, mounted only when an admin token is configured
+//!   (`/v1/admin/replicas`: every replica's status, with `[sync]`).
 //! - `/console`: the operations console (plugins, canaries, live metrics, events), a
 //!   browser page over the admin API; without an admin token it explains how to enable it.
 //! - `/metrics`, `/healthz`, `/readyz`: operations.
@@ -48,6 +49,7 @@ pub mod headers;
 mod http_component;
 mod invoke;
 mod ops;
+mod replicas;
 mod scrape;
 mod server;
 mod sources;
@@ -59,8 +61,9 @@ pub use config::{
     PluginSettings,
 };
 pub use error::ApiError;
+pub use replicas::SyncSettings;
 pub use server::{LATENCY_BUCKETS, bare_router, install_metrics, serve, shutdown_signal};
-pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, load_oci};
+pub use sources::{KvConfig, OciLoad, OciLoadError, OciSource, follow_oci, load_oci};
 pub use state::AppState;
 
 use axum::Router;

@@ -10,6 +10,7 @@
 //! [[oci]]                           # one table per plugin pulled from a registry
 //! ref = "oci://127.0.0.1:5000/greet:1.0.0"   # by tag, or @sha256:<digest> to pin it
 //! insecure = false                  # plain HTTP to a non-loopback registry
+//! poll = "1s"                       # follow new version tags of the repository (off by default)
 //! ```
 //!
 //! Invariant: references are parsed when the file is read, so a bad one is a config error
@@ -77,6 +78,10 @@ pub struct OciSource {
     /// Plain HTTP even though the registry is not on a loopback address. By default off.
     #[serde(default)]
     pub insecure: bool,
+    /// Poll the repository's tags this often and serve the newest version tag (semver,
+    /// at least the one served) as soon as it appears ([`follow_oci`]). By default off.
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub poll: Option<Duration>,
 }
 
 /// What became of one `[[oci]]` source at start-up.
@@ -141,6 +146,75 @@ pub async fn load_oci(
         });
     }
     loads
+}
+
+/// Follows the `[[oci]]` sources that have `poll`: every interval, lists the repository's
+/// tags and, when a version tag newer than the one served appears, pulls it and loads it
+/// through [`Registry::load`] (complete validation; with `[sync]` the change is published to
+/// the other replicas too, which also poll). Runs until the registry is dropped; a failed
+/// poll is logged and retried at the next interval.
+pub async fn follow_oci(registry: Registry, store: OciStore, sources: Vec<OciSource>) {
+    let mut followed: Vec<(OciSource, Option<semver::Version>)> = sources
+        .into_iter()
+        .filter(|s| s.poll.is_some() && s.reference.tag().is_some())
+        .map(|s| {
+            let floor = s
+                .reference
+                .tag()
+                .and_then(|t| semver::Version::parse(t.strip_prefix('v').unwrap_or(t)).ok());
+            (s, floor)
+        })
+        .collect();
+    let Some(interval) = followed.iter().filter_map(|(s, _)| s.poll).min() else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        for (source, floor) in &mut followed {
+            if let Some(version) = follow_once(&registry, &store, source, floor.as_ref()).await {
+                *floor = Some(version);
+            }
+        }
+    }
+}
+
+/// One poll of `source`: the newer version it loaded, if any.
+async fn follow_once(
+    registry: &Registry,
+    store: &OciStore,
+    source: &OciSource,
+    floor: Option<&semver::Version>,
+) -> Option<semver::Version> {
+    let store = store.clone().insecure(source.insecure);
+    let tags = store
+        .tags(&source.reference)
+        .await
+        .inspect_err(|e| tracing::warn!(reference = %source.reference, "cannot list tags: {e}"))
+        .ok()?;
+    let (tag, version) = wasmplug::oci::newest_version_tag(&tags, floor)?;
+    if floor == Some(&version) {
+        return None;
+    }
+    let reference = source.reference.with_tag(tag);
+    let pulled = store
+        .pull(&reference)
+        .await
+        .inspect_err(|e| tracing::warn!(%reference, "cannot pull a new tag: {e}"))
+        .ok()?;
+    let registry = registry.clone();
+    let path = pulled.manifest_path.clone();
+    match tokio::task::spawn_blocking(move || registry.load(&path)).await {
+        Ok(Ok(loaded)) => {
+            tracing::info!(%reference, version = %loaded, "new tag loaded");
+            Some(version)
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(%reference, "new tag refused: {e}");
+            // Not retried until a newer tag appears.
+            Some(version)
+        }
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    }
 }
 
 fn de_reference<'de, D: Deserializer<'de>>(d: D) -> Result<OciReference, D::Error> {

@@ -8,8 +8,8 @@
 //!   directory, plain HTTP on `127.0.0.1`, no authentication.
 //! - [`Gateway`]: a `wasmplug serve` process (the binary path is the caller's
 //!   `env!("CARGO_BIN_EXE_wasmplug")`), with [`http`] to call it.
-//! - [`Supervised`]: the process wrapper all of them use, for other servers (a load
-//!   balancer) later tests start.
+//! - [`Haproxy`]: a `haproxy` (Debian package `haproxy`) balancing over gateways.
+//! - [`Supervised`]: the process wrapper all of them use.
 //!
 //! `scripts/servers.sh install` installs the packages (idempotently); the binaries are looked
 //! up on `PATH` unless [`REDIS_SERVER_ENV`] / [`DOCKER_REGISTRY_ENV`] name them. A missing
@@ -30,12 +30,14 @@
 
 mod binary;
 mod gateway;
+mod haproxy;
 mod process;
 mod redis;
 mod registry;
 
 pub use binary::{DOCKER_REGISTRY_ENV, REDIS_SERVER_ENV};
 pub use gateway::{Gateway, Response, http};
+pub use haproxy::{HAPROXY_ENV, Haproxy};
 pub use process::{Supervised, free_port};
 pub use redis::RedisServer;
 pub use registry::OciRegistry;

@@ -99,6 +99,7 @@ pub use name::{MAX_NAME_LEN, PluginName};
 pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
 pub use registry::store::oci;
+pub use registry::sync;
 pub use registry::{
     Bucket, CallOptions, CanaryConfig, DefaultRoute, Equals, PluginStatus, Registry,
     RegistryConfig, RegistryEvent, Route, RoutedOutput, RoutingRules, Rule, VersionStatus, Watcher,

@@ -18,6 +18,7 @@ mod run;
 mod sandbox;
 mod serve;
 mod serve_oci;
+mod serve_sync;
 mod sign;
 mod trust_args;
 mod verify;

@@ -51,7 +51,9 @@ impl Serve {
         if let Some(addr) = self.addr {
             config.addr = addr;
         }
-        if self.no_watch {
+        if self.no_watch || config.sync.is_some() {
+            // With [sync] the shared state decides what serves: local file edits would make
+            // this replica diverge (changes go through the admin API or the OCI registry).
             config.hot_reload = false;
         }
         if let Some(file) = &self.admin_token_file {
@@ -63,6 +65,11 @@ impl Serve {
             config.cache_dir = Some(dir);
         } else {
             config.cache_dir = wasmplug::dirs::default_cache_dir();
+        }
+        if !config.plugin_dir.is_dir() && config.sync.is_some() {
+            // Versions learnt from the other replicas are written there.
+            std::fs::create_dir_all(&config.plugin_dir)
+                .with_context(|| format!("cannot create `{}`", config.plugin_dir.display()))?;
         }
         if !config.plugin_dir.is_dir() {
             // With `[[oci]]` sources a gateway needs no plugin directory.
@@ -103,6 +110,7 @@ impl Serve {
             ..RegistryConfig::default()
         };
         registry_config.host.data_dir = Some(data_dir);
+        registry_config.sync = config.sync.as_ref().map(|s| s.config(&config.plugin_dir));
         registry_config.host.kv = config.kv.store().context("invalid [kv] config")?;
         let kv_note = registry_config
             .host
@@ -141,6 +149,7 @@ impl Serve {
                 .context("loading the plugins failed")??;
             super::serve_oci::load(&registry, &config).await;
             check_routing(&registry, &config)?;
+            super::serve_sync::start(&registry).await?;
             state.set_ready(true);
             println!("admin API: {admin_note}");
             println!("ready; try:\n  {}", example_curl(addr));

@@ -16,6 +16,12 @@ pub async fn load(registry: &Registry, config: &GatewayConfig) {
         .map(|d| d.join("oci"))
         .unwrap_or_else(super::oci::default_oci_cache_dir);
     let store = OciStore::new(&dir);
+    // Sources with `poll` follow new version tags from now on.
+    tokio::spawn(wasmplug_gateway::follow_oci(
+        registry.clone(),
+        store.clone(),
+        config.oci.clone(),
+    ));
     println!("plugins from OCI registries (cache {}):", dir.display());
     for load in wasmplug_gateway::load_oci(registry, &store, &config.oci).await {
         match load.result {

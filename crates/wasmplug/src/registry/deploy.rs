@@ -64,6 +64,7 @@ impl Registry {
     /// (the version has traffic, or a rule routes to it), or [`Error::Io`].
     pub fn remove_version(&self, name: &str, version: &semver::Version) -> Result<()> {
         let manifest = self.forget_version(name, version)?;
+        self.notify_sync(name);
         if let Some(manifest) = manifest {
             // `<folder>/<version>/plugin.toml` is the side-by-side layout (what `deploy`
             // writes); anything else is a plain `<folder>/plugin.toml`.

@@ -28,12 +28,28 @@ impl Registry {
     /// # Errors
     /// Any load error, or [`Error::CapabilityEscalation`]. The running version is kept.
     pub fn load(&self, manifest: &Path) -> Result<semver::Version> {
-        self.load_with(manifest, true)
+        let version = self.load_with(manifest, true)?;
+        if let Ok(m) = Manifest::from_file(manifest) {
+            self.notify_sync(m.name.as_str());
+        }
+        Ok(version)
     }
 
     /// [`Registry::load`]; `prune` drops versions beyond `keep_previous` (start-up loads
     /// several versions first and prunes once their routing is restored).
     pub(super) fn load_with(&self, manifest: &Path, prune: bool) -> Result<semver::Version> {
+        self.load_mode(manifest, prune, true)
+    }
+
+    /// [`Registry::load_with`]; with `serve` false the version is added without traffic
+    /// (weight 0, rollback target unchanged): what a replica does with a version it learnt
+    /// about through `[sync]` before it applies the shared routing.
+    pub(super) fn load_mode(
+        &self,
+        manifest: &Path,
+        prune: bool,
+        serve: bool,
+    ) -> Result<semver::Version> {
         // One spelling per file, so the watcher (which sees absolute paths) finds it again.
         let canonical = manifest.canonicalize();
         let manifest = canonical.as_deref().unwrap_or(manifest);
@@ -41,7 +57,7 @@ impl Registry {
         // result instead of compiling the same files again.
         let lock = self.inner.loading.lock_for(manifest);
         let _serial = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let result = self.try_load(manifest, prune);
+        let result = self.try_load(manifest, prune, serve);
         if let Err((e, digest)) = &result {
             if let Some(digest) = digest {
                 self.inner
@@ -68,6 +84,7 @@ impl Registry {
         &self,
         path: &Path,
         prune: bool,
+        serve: bool,
     ) -> Result<semver::Version, (Error, Option<String>)> {
         let (digest, manifest) = digest(path).map_err(|e| (e, None))?;
         let fail = |e: Error| (e, Some(digest.clone()));
@@ -76,6 +93,9 @@ impl Registry {
             self.inner
                 .verdicts
                 .record(path, digest.clone(), Verdict::Loaded);
+            if !serve {
+                return Ok(version);
+            }
             return self.promote(&name, &version).map_err(fail);
         }
         let mut builder = PluginBuilder::new()
@@ -104,7 +124,7 @@ impl Registry {
             Some(path.to_path_buf()),
             digest.clone(),
         ));
-        let version = self.install(loaded, prune).map_err(fail)?;
+        let version = self.install(loaded, prune, serve).map_err(fail)?;
         self.inner
             .verdicts
             .record(path, digest.clone(), Verdict::Loaded);
@@ -151,16 +171,26 @@ impl Registry {
         self.install(
             Arc::new(LoadedVersion::new(plugin, breaker, None, digest)),
             true,
+            true,
         )
     }
 
-    fn install(&self, loaded: Arc<LoadedVersion>, prune: bool) -> Result<semver::Version> {
+    fn install(
+        &self,
+        loaded: Arc<LoadedVersion>,
+        prune: bool,
+        serve: bool,
+    ) -> Result<semver::Version> {
         let name = loaded.plugin.meta().name.to_string();
         let version = loaded.version.clone();
         let sha256 = loaded.plugin.compiled().sha256().to_string();
         self.update(&name, |table| {
             let entry = table.plugins.entry(name.clone()).or_default();
-            if let Some(previous) = entry.primary().map(|r| r.version.version.clone())
+            // Without traffic only when another version serves (a plugin's first version
+            // always serves).
+            let serve = serve || entry.routes.is_empty();
+            if serve
+                && let Some(previous) = entry.primary().map(|r| r.version.version.clone())
                 && previous != version
             {
                 entry.rollback_to = Some(previous);
@@ -168,9 +198,11 @@ impl Registry {
             entry.routes.retain(|r| r.version.version != version);
             entry.routes.push(Weighted {
                 version: loaded,
-                weight: 100,
+                weight: if serve { 100 } else { 0 },
             });
-            entry.serve_only(&version);
+            if serve {
+                entry.serve_only(&version);
+            }
             if prune {
                 entry.prune(self.inner.config.keep_previous);
             }
@@ -241,6 +273,13 @@ impl Registry {
     /// # Errors
     /// [`Error::PluginNotFound`].
     pub fn unload(&self, name: &str) -> Result<()> {
+        self.unload_local(name)?;
+        self.notify_sync(name);
+        Ok(())
+    }
+
+    /// [`Registry::unload`] without telling the other replicas (`[sync]` applying theirs).
+    pub(super) fn unload_local(&self, name: &str) -> Result<()> {
         let entry = self
             .update(name, |table| table.plugins.remove(name))?
             .ok_or_else(|| Error::PluginNotFound {

@@ -22,6 +22,7 @@ mod rollout;
 mod routing;
 mod rules;
 pub(crate) mod store;
+pub mod sync;
 mod version;
 mod watch;
 
@@ -34,7 +35,7 @@ pub use watch::Watcher;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -85,6 +86,9 @@ pub struct RegistryConfig {
     /// Accept candidates whose contract breaks the running version's (docs/contract.md:
     /// removed functions, changed imports or ABI, capability escalations). By default `false`.
     pub allow_breaking: bool,
+    /// Share versions and routing with the other replicas through Redis (see
+    /// [`sync`]); takes effect at [`Registry::start_sync`]. By default `None`.
+    pub sync: Option<sync::SyncConfig>,
 }
 
 impl Default for RegistryConfig {
@@ -101,6 +105,7 @@ impl Default for RegistryConfig {
             routing: std::collections::BTreeMap::new(),
             trust: TrustPolicy::default(),
             allow_breaking: false,
+            sync: None,
         }
     }
 }
@@ -188,6 +193,8 @@ struct Inner {
     state: Option<StateDir>,
     /// Plugins whose newest version failed while an older one serves.
     degraded: Mutex<HashMap<String, Degraded>>,
+    /// The link to the other replicas, once [`Registry::start_sync`] ran.
+    sync: OnceLock<sync::Replica>,
 }
 
 impl Default for Registry {
@@ -211,6 +218,7 @@ impl Registry {
                 unloaded: Mutex::default(),
                 loading: LoadLocks::default(),
                 degraded: Mutex::default(),
+                sync: OnceLock::new(),
             }),
         }
     }

@@ -49,6 +49,7 @@ impl Registry {
             plugin: name.to_string(),
             weights: result,
         });
+        self.notify_sync(name);
         Ok(())
     }
 
@@ -83,6 +84,7 @@ impl Registry {
         self.inner.events.emit(RegistryEvent::RoutingChanged {
             plugin: name.to_string(),
         });
+        self.notify_sync(name);
         Ok(())
     }
 
@@ -131,6 +133,7 @@ impl Registry {
                 reason: "requested".into(),
             });
         }
+        self.notify_sync(name);
         Ok(to)
     }
 
@@ -188,6 +191,8 @@ impl Registry {
                 to,
                 reason,
             });
+            // The other replicas take the failing version out of rotation too.
+            self.notify_sync(name);
         }
     }
 }

@@ -28,6 +28,7 @@ mod pool;
 mod registry;
 mod requirements;
 mod rollout;
+mod sync;
 mod trust;
 mod versioned;
 mod wat_plugin;

@@ -24,6 +24,7 @@ mod cache;
 mod client;
 mod error;
 mod reference;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use reqwest::header::HeaderValue;
 pub use artifact::{MANIFEST_LAYER_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
 pub use error::OciError;
 pub use reference::{OCI_SCHEME, OciReference};
+pub use tags::newest_version_tag;
 
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::units::ByteSize;

@@ -57,6 +57,23 @@ impl OciReference {
         }
     }
 
+    /// The same repository at `tag`.
+    pub fn with_tag(&self, tag: &str) -> OciReference {
+        let text = format!(
+            "{OCI_SCHEME}{}/{}:{tag}",
+            self.registry(),
+            self.repository()
+        );
+        OciReference {
+            inner: Reference::with_tag(
+                self.registry().to_owned(),
+                self.repository().to_owned(),
+                tag.to_owned(),
+            ),
+            text,
+        }
+    }
+
     /// Whether the registry is on a loopback address (`localhost`, `127.0.0.0/8`), which is
     /// reached over plain HTTP. (IPv6 literals are not valid in image references.)
     pub fn is_loopback(&self) -> bool {
