@@ -185,6 +185,14 @@ fn load(registry: &Registry, dir: &Path, watch: bool) -> anyhow::Result<Option<w
         println!("no plugin directory ({} not found)", dir.display());
         return Ok(None);
     }
+    // The watcher starts first: a plugin folder added while the directory is being loaded
+    // is then seen by one or the other (the registry judges identical files once), never
+    // by neither.
+    let watcher = if watch {
+        Some(registry.watch(dir)?)
+    } else {
+        None
+    };
     let results = registry
         .load_dir(dir)
         .with_context(|| format!("cannot read the plugin directory `{}`", dir.display()))?;
@@ -215,11 +223,7 @@ fn load(registry: &Registry, dir: &Path, watch: bool) -> anyhow::Result<Option<w
     if results.is_empty() {
         println!("  (none yet; add <name>/plugin.toml folders)");
     }
-    Ok(if watch {
-        Some(registry.watch(dir)?)
-    } else {
-        None
-    })
+    Ok(watcher)
 }
 
 fn admin_note(config: &GatewayConfig, token: Option<&AdminToken>) -> String {
