@@ -6,6 +6,8 @@
 #
 #   scripts/bench-http.sh --duration 30s          # the full run (>= 1M requests)
 #   scripts/bench-http.sh --envelope              # the plugin in JSON envelope mode
+#   scripts/bench-http.sh --wasi-http             # a wasi:http component, also under
+#                                                 # `wasmtime serve` (installed from PyPI)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,4 +24,10 @@ fi
 
 bash scripts/build-guests.sh >/dev/null
 cargo build --release --locked --quiet -p wasmplug-cli
-exec "$ROOT/target/release/wasmplug" bench-http "$@"
+extra=()
+for arg in "$@"; do
+    if [[ "$arg" == --wasi-http* ]]; then
+        extra=(--wasmtime "$(bash scripts/install-wasmtime-cli.sh)")
+    fi
+done
+exec "$ROOT/target/release/wasmplug" bench-http "$@" "${extra[@]}"

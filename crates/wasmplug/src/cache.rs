@@ -11,6 +11,10 @@
 //! rewritten, never trusted. Both files are written to temporary files and renamed, the
 //! `.sum` last, so a concurrent reader never sees half an entry.
 //!
+//! Components are cached the same way under a key that also says "component"; a hit reads
+//! the verified bytes and deserialises them (`Component::deserialize`, a copy: wasmtime has
+//! no open-file variant for components).
+//!
 //! This is the one place outside the ABI memory module that uses `unsafe`
 //! (`Module::deserialize_open_file` must be given bytes that `Module::serialize` produced,
 //! and the file must not change while the module lives); the checksum written next to
@@ -58,8 +62,15 @@ pub(crate) fn has_entry(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[
 }
 
 fn entry_path(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> PathBuf {
+    keyed_path(dir, engine, b"", module_sha256)
+}
+
+/// The entry of an artefact of `kind` (empty for core modules, so their keys stay those of
+/// earlier versions).
+fn keyed_path(dir: &Path, engine: &wasmtime::Engine, kind: &[u8], sha256: &[u8; 32]) -> PathBuf {
     let mut h = ShaHasher(Sha256::new());
-    h.0.update(module_sha256);
+    h.0.update(kind);
+    h.0.update(sha256);
     h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
     engine.precompile_compatibility_hash().hash(&mut h);
     dir.join(format!("{}.cwasm", hex::encode(h.0.finalize())))
@@ -98,10 +109,61 @@ pub(crate) fn compile(
         return Ok((module, CacheOutcome::Hit));
     }
     let module = wasmtime::Module::new(engine, bytes)?;
-    if let Err(e) = store(dir, &path, &module) {
+    keep(dir, &path, module.serialize());
+    Ok((module, CacheOutcome::Miss))
+}
+
+/// Loads the component from the cache in `dir`, or compiles it and stores it there.
+pub(crate) fn compile_component(
+    engine: &wasmtime::Engine,
+    dir: Option<&Path>,
+    bytes: &[u8],
+    sha256: &[u8; 32],
+) -> wasmtime::Result<(wasmtime::component::Component, CacheOutcome)> {
+    use wasmtime::component::Component;
+    let Some(dir) = dir else {
+        return Ok((Component::new(engine, bytes)?, CacheOutcome::Disabled));
+    };
+    let path = keyed_path(dir, engine, b"component\0", sha256);
+    if let Some(component) = load_component(engine, &path) {
+        return Ok((component, CacheOutcome::Hit));
+    }
+    let component = Component::new(engine, bytes)?;
+    keep(dir, &path, component.serialize());
+    Ok((component, CacheOutcome::Miss))
+}
+
+/// Stores a serialised artefact, or says in the log why it cannot.
+fn keep(dir: &Path, path: &Path, payload: wasmtime::Result<Vec<u8>>) {
+    let stored = payload
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))
+        .and_then(|payload| store(dir, path, &payload));
+    if let Err(e) = stored {
         tracing::warn!(path = %path.display(), "cannot write compiled-module cache entry: {e:#}");
     }
-    Ok((module, CacheOutcome::Miss))
+}
+
+fn load_component(
+    engine: &wasmtime::Engine,
+    path: &Path,
+) -> Option<wasmtime::component::Component> {
+    let header = std::fs::read(sum_path(path)).ok()?;
+    let bytes = std::fs::read(path).ok()?;
+    if !verified(&header, &mut std::io::Cursor::new(&bytes)) {
+        tracing::warn!(path = %path.display(), "corrupt compiled-component cache entry; recompiling");
+        return None;
+    }
+    // SAFETY: `bytes` are what `Component::serialize` wrote in `compile_component` (their
+    // length and sha256 match the header written with them; they are an in-memory copy, so
+    // nothing can change them now), and wasmtime checks that they were produced by this
+    // wasmtime version with compatible settings before using them.
+    match unsafe { wasmtime::component::Component::deserialize(engine, &bytes) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "unusable compiled-component cache entry ({e:#}); recompiling");
+            None
+        }
+    }
 }
 
 fn load(engine: &wasmtime::Engine, path: &Path) -> Option<wasmtime::Module> {
@@ -158,7 +220,7 @@ impl Write for HashWriter<'_> {
     }
 }
 
-fn store(dir: &Path, path: &Path, module: &wasmtime::Module) -> std::io::Result<()> {
+fn store(dir: &Path, path: &Path, payload: &[u8]) -> std::io::Result<()> {
     if dir.exists() && !dir.is_dir() {
         // `create_dir_all` would say "File exists (os error 17)".
         return Err(std::io::Error::other(format!(
@@ -167,11 +229,8 @@ fn store(dir: &Path, path: &Path, module: &wasmtime::Module) -> std::io::Result<
         )));
     }
     std::fs::create_dir_all(dir)?;
-    let payload = module
-        .serialize()
-        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-    write_renamed(dir, path, &payload)?;
-    write_renamed(dir, &sum_path(path), &header(&payload))
+    write_renamed(dir, path, payload)?;
+    write_renamed(dir, &sum_path(path), &header(payload))
 }
 
 /// Writes `bytes` to a temporary file in `dir`, syncs it and renames it to `path`.

@@ -279,6 +279,21 @@ impl Engine {
         crate::cache::lookup(&self.inner.wasmtime, dir, key)
     }
 
+    /// Compiles the component `bytes` (whose sha256 is `sha256`), through the cache if
+    /// configured.
+    pub(crate) fn compile_component(
+        &self,
+        bytes: &[u8],
+        sha256: &[u8; 32],
+    ) -> wasmtime::Result<(wasmtime::component::Component, CacheOutcome)> {
+        crate::cache::compile_component(
+            &self.inner.wasmtime,
+            self.inner.config.cache_dir.as_deref(),
+            bytes,
+            sha256,
+        )
+    }
+
     pub(crate) fn compile(
         &self,
         bytes: &[u8],

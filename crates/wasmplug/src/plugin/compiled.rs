@@ -133,12 +133,12 @@ impl CompiledPlugin {
         // A component is compiled first: its world says whether it is a wasmplug plugin
         // or a `wasi:http` handler (whose metadata is the manifest's).
         let compiled_component = if is_component {
-            Some(compile_component(&req.engine, bytes)?)
+            Some(compile_component(&req.engine, bytes, &sha256)?)
         } else {
             None
         };
         let (info, interface) = match &compiled_component {
-            Some((_, world)) => {
+            Some((_, world, _)) => {
                 let info = crate::component::component_module_info(bytes)?;
                 let interface = if crate::component::http::is_proxy(world) {
                     http_interface(req.expect.as_ref())?
@@ -177,7 +177,7 @@ impl CompiledPlugin {
         let started = std::time::Instant::now();
         let link_err =
             |e: wasmtime::Error| super::link_errors::link_error(interface.meta.name.as_str(), &e);
-        let (pre, cache, component) = if let Some((component, world)) = compiled_component {
+        let (pre, cache, component) = if let Some((component, world, cache)) = compiled_component {
             let linker = req.engine.component_linker();
             let pre = linker.instantiate_pre(&component).map_err(|e| {
                 Error::invalid_plugin(format!(
@@ -193,8 +193,7 @@ impl CompiledPlugin {
             } else {
                 Pre::Component(pre)
             };
-            // Components bypass the compiled-module cache.
-            (pre, CacheOutcome::Disabled, Some(world))
+            (pre, cache, Some(world))
         } else {
             let (module, cache) = req
                 .engine
@@ -415,23 +414,26 @@ impl CompiledPlugin {
     }
 }
 
-/// Compiles a component and describes its world.
+/// Compiles a component (through the cache) and describes its world.
 fn compile_component(
     engine: &Engine,
     bytes: &[u8],
+    sha256: &[u8; 32],
 ) -> Result<(
     wasmtime::component::Component,
     crate::component::ComponentInfo,
+    CacheOutcome,
 )> {
-    let component = wasmtime::component::Component::new(engine.wasmtime(), bytes).map_err(|e| {
-        Error::InvalidWasm {
-            section: None,
-            offset: None,
-            message: format!("{e:#}"),
-        }
-    })?;
+    let (component, cache) =
+        engine
+            .compile_component(bytes, sha256)
+            .map_err(|e| Error::InvalidWasm {
+                section: None,
+                offset: None,
+                message: format!("{e:#}"),
+            })?;
     let world = crate::component::describe(engine.wasmtime(), &component);
-    Ok((component, world))
+    Ok((component, world, cache))
 }
 
 /// The interface of a `wasi:http` component: the manifest's name and version, one entry

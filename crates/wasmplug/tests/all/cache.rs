@@ -123,3 +123,27 @@ fn foreign_entry_with_a_valid_checksum_is_refused_by_wasmtime() {
     assert_eq!(plugin.compiled().cache_outcome(), CacheOutcome::Miss);
     assert_eq!(plugin.call("echo", b"ok").unwrap(), b"ok");
 }
+
+#[test]
+fn components_are_cached_and_corrupt_component_entries_recompiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), false);
+    let probe = wat("component-probe");
+    let first = Plugin::builder().engine(&engine).compile(&probe).unwrap();
+    assert!(first.is_component());
+    assert_eq!(first.cache_outcome(), CacheOutcome::Miss);
+    let entry = entries(dir.path()).remove(0);
+    let second = Plugin::builder().engine(&engine).load(&probe).unwrap();
+    assert_eq!(second.compiled().cache_outcome(), CacheOutcome::Hit);
+    assert_eq!(second.call("echo", b"cached").unwrap(), b"cached");
+    // A flipped byte in the compiled component: detected, recompiled, rewritten.
+    let good = std::fs::read(&entry).unwrap();
+    let mut corrupt = good.clone();
+    let mid = corrupt.len() / 2;
+    corrupt[mid] ^= 0xff;
+    std::fs::write(&entry, &corrupt).unwrap();
+    let third = Plugin::builder().engine(&engine).load(&probe).unwrap();
+    assert_eq!(third.compiled().cache_outcome(), CacheOutcome::Miss);
+    assert_eq!(third.call("echo", b"still right").unwrap(), b"still right");
+    assert_eq!(std::fs::read(&entry).unwrap(), good, "entry rewritten");
+}

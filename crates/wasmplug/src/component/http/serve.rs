@@ -85,12 +85,16 @@ where
         }
     };
     let lane = crate::plugin::lane(Box::pin(handler), slice);
-    let task = crate::host_fn::runtime::handle()
-        .map_err(|message| Error::Instantiate {
+    // On the caller's runtime when there is one (the gateway's workers: no hop to another
+    // thread per request), else on the host functions' runtime.
+    let runtime = match tokio::runtime::Handle::try_current() {
+        Ok(current) => current,
+        Err(_) => crate::host_fn::runtime::handle().map_err(|message| Error::Instantiate {
             plugin: compiled.name().to_string(),
             message,
-        })?
-        .spawn(lane);
+        })?,
+    };
+    let task = runtime.spawn(lane);
     match receiver.await {
         Ok(Ok(response)) => Ok(response),
         Ok(Err(code)) => Err(Error::Guest {
