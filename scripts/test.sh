@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the guests' own unit tests, the host
 # workspace's tests (which build the wasm guests), one run of each host example in
-# examples/host, a short run of every fuzz target and a 2-minute gateway soak. Installs the
+# examples/host, 400 malformed inputs against the CLI (scripts/malformed.py), a short run of
+# every fuzz target and a 2-minute gateway soak. Installs the
 # wasm32-wasip1 target, the guest toolchains (target/toolchains), the reference wasmsign2
 # CLI (target/tools), the test servers (redis-server, docker-registry: scripts/servers.sh),
 # Debian's chromium and chromedriver for the console's browser tests (scripts/browser.sh)
@@ -61,6 +62,9 @@ step "host examples (examples/host)"
 for example in custom_function api_proxy; do
     "${CARGO_TARGET_DIR:-target}/debug/examples/$example"
 done
+
+step "malformed modules, manifests and command lines (scripts/malformed.py, 400 runs)"
+python3 scripts/malformed.py --count 400 --wasmplug "${CARGO_TARGET_DIR:-target}/debug/wasmplug"
 
 step "fuzz targets (scripts/fuzz.sh: 12 s per target, nightly build in target/fuzz)"
 bash scripts/fuzz.sh 12
