@@ -27,9 +27,15 @@ pub(crate) enum Stopped {
 /// The runtime's handle, starting the runtime on first use (one worker thread: the work is
 /// waiting on sockets; TLS handshakes are the only CPU it does).
 pub(crate) fn handle() -> Result<Handle, String> {
+    handle_ref().cloned()
+}
+
+/// Like [`handle`], without cloning it (every guest call enters this runtime's context:
+/// a clone per call is a shared reference count bouncing between the calling threads).
+pub(crate) fn handle_ref() -> Result<&'static Handle, String> {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     if let Some(rt) = RUNTIME.get() {
-        return Ok(rt.handle().clone());
+        return Ok(rt.handle());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -45,7 +51,7 @@ pub(crate) fn handle() -> Result<Handle, String> {
     }
     RUNTIME
         .get()
-        .map(|rt| rt.handle().clone())
+        .map(Runtime::handle)
         .ok_or_else(|| "the host functions' runtime did not start".to_string())
 }
 

@@ -43,8 +43,8 @@ impl Wake for Unpark {
 }
 
 /// The host runtime's handle (for the context every poll runs in).
-fn host() -> Option<Handle> {
-    runtime::handle().ok()
+fn host() -> Option<&'static Handle> {
+    runtime::handle_ref().ok()
 }
 
 /// Runs `future` to completion on the calling thread, parking it while the future waits.
@@ -54,8 +54,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     thread_local! {
         static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     }
-    let handle = host();
-    let _context = handle.as_ref().map(Handle::enter);
+    let _context = host().map(Handle::enter);
     let mut future = std::pin::pin!(future);
     WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
@@ -115,8 +114,7 @@ impl<T: Send + 'static> Future for Lane<T> {
         loop {
             match &mut this.state {
                 State::Inline(future) => {
-                    let handle = host();
-                    let _context = handle.as_ref().map(Handle::enter);
+                    let _context = host().map(Handle::enter);
                     if let Poll::Ready(v) = future.as_mut().poll(cx) {
                         this.state = State::Done;
                         return Poll::Ready(v);
@@ -196,7 +194,6 @@ fn lower_priority() {
 /// A timer firing at `deadline`, registered with the host runtime (so it fires whoever
 /// polls it). `None` if that runtime cannot be started.
 pub(crate) fn sleep_until(deadline: std::time::Instant) -> Option<tokio::time::Sleep> {
-    let handle = host()?;
-    let _context = handle.enter();
+    let _context = host()?.enter();
     Some(tokio::time::sleep_until(deadline.into()))
 }

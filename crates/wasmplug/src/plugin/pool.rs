@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
 use super::compiled::CompiledPlugin;
 use super::instance::Instance;
@@ -22,29 +22,46 @@ use crate::error::{Error, Result};
 use crate::policy::Isolation;
 
 pub(crate) struct Pool {
-    /// One permit per instance that may exist.
-    permits: Semaphore,
-    /// Instances ready for a call: used ones in `reuse` mode, fresh ones in either mode.
-    idle: Mutex<Vec<Instance>>,
+    /// Permits and idle instances, under one lock: an uncontended call takes it once to
+    /// acquire and once to release, and wakes nobody unless someone waits.
+    state: Mutex<State>,
     /// Instances that exist or are being created (idle + busy + creating).
     live: AtomicUsize,
     /// Calls waiting for a permit.
     waiting: AtomicUsize,
+    /// Wakes one waiting call when a permit comes back.
+    returned: Notify,
+}
+
+struct State {
+    /// Permits free: one per instance that may still be taken or created.
+    free: usize,
+    /// Instances ready for a call: used ones in `reuse` mode, fresh ones in either mode.
+    idle: Vec<Instance>,
 }
 
 /// One call's claim on the pool: a permit and, once acquired, its instance.
 pub(crate) struct Slot<'p> {
     pool: &'p Pool,
     pub(crate) instance: Option<Instance>,
+    /// Whether the instance goes back to the idle list (set by [`Pool::release`]).
+    keep: bool,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        // A slot dropped with its instance was cancelled or failed before `release`.
-        if self.instance.take().is_some() {
-            self.pool.live.fetch_sub(1, Ordering::Relaxed);
+        let instance = self.instance.take();
+        if self.keep {
+            self.pool.give_back(instance);
+            return;
         }
-        self.pool.permits.add_permits(1);
+        // Discarded: per-call isolation, a poisoned instance, or a call cancelled or failed
+        // before `release`.
+        if let Some(instance) = instance {
+            self.pool.live.fetch_sub(1, Ordering::Relaxed);
+            drop(instance);
+        }
+        self.pool.give_back(None);
     }
 }
 
@@ -61,15 +78,42 @@ impl Pool {
     /// A pool of at most `max` instances holding `warm` already-initialised ones.
     pub(crate) fn new(max: usize, warm: Vec<Instance>) -> Pool {
         Pool {
-            permits: Semaphore::new(max.min(Semaphore::MAX_PERMITS)),
             live: AtomicUsize::new(warm.len()),
-            idle: Mutex::new(warm),
+            state: Mutex::new(State {
+                free: max,
+                idle: warm,
+            }),
             waiting: AtomicUsize::new(0),
+            returned: Notify::new(),
         }
     }
 
-    fn idle(&self) -> MutexGuard<'_, Vec<Instance>> {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A permit and an idle instance (if any), when a permit is free.
+    fn try_take(&self) -> Option<Option<Instance>> {
+        let mut state = self.state();
+        if state.free == 0 {
+            return None;
+        }
+        state.free -= 1;
+        Some(state.idle.pop())
+    }
+
+    /// Returns a permit (and `instance` to the idle list), waking one waiting call.
+    fn give_back(&self, instance: Option<Instance>) {
+        {
+            let mut state = self.state();
+            state.free += 1;
+            if let Some(instance) = instance {
+                state.idle.push(instance);
+            }
+        }
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            self.returned.notify_one();
+        }
     }
 
     /// Takes an instance for one call: an idle one, or a new one when the pool has room;
@@ -79,15 +123,15 @@ impl Pool {
         compiled: &CompiledPlugin,
         slice: Option<&super::drive::SliceUsed>,
     ) -> Result<Slot<'_>> {
-        match self.permits.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(_) => self.wait(compiled).await?,
-        }
+        let idle = match self.try_take() {
+            Some(idle) => idle,
+            None => self.wait(compiled).await?,
+        };
         let mut slot = Slot {
             pool: self,
             instance: None,
+            keep: false,
         };
-        let idle = self.idle().pop();
         slot.instance = Some(match idle {
             Some(instance) => instance,
             None => {
@@ -102,10 +146,11 @@ impl Pool {
         Ok(slot)
     }
 
-    /// Waits for a permit, at most `acquire_timeout`, unless too many calls wait already.
-    async fn wait(&self, compiled: &CompiledPlugin) -> Result<()> {
+    /// Waits for a permit, at most `acquire_timeout`, unless too many calls wait already;
+    /// returns it with an idle instance, if any.
+    async fn wait(&self, compiled: &CompiledPlugin) -> Result<Option<Instance>> {
         let policy = compiled.policy();
-        let already = self.waiting.fetch_add(1, Ordering::Relaxed);
+        let already = self.waiting.fetch_add(1, Ordering::AcqRel);
         let _waiting = Waiting(&self.waiting);
         let busy = |waited, waiting| Error::Busy {
             plugin: compiled.name().to_string(),
@@ -117,43 +162,51 @@ impl Pool {
             return Err(busy(std::time::Duration::ZERO, already));
         }
         let deadline = Instant::now() + policy.acquire_timeout;
-        let acquire = self.permits.acquire();
-        let Some(sleep) = super::drive::sleep_until(deadline) else {
-            // No timer available: wait without bound rather than fail every call.
-            acquire.await.expect("the pool never closes").forget();
-            return Ok(());
-        };
-        let mut acquire = std::pin::pin!(acquire);
-        let mut sleep = std::pin::pin!(sleep);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(permit) = acquire.as_mut().poll(cx) {
-                permit.expect("the pool never closes").forget();
-                return std::task::Poll::Ready(Ok(()));
+        // No timer available: wait without bound rather than fail every call.
+        let mut sleep = super::drive::sleep_until(deadline).map(Box::pin);
+        loop {
+            // Registered before looking, so a permit given back in between is not missed.
+            let returned = self.returned.notified();
+            let mut returned = std::pin::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(idle) = self.try_take() {
+                return Ok(idle);
             }
-            if sleep.as_mut().poll(cx).is_ready() {
-                return std::task::Poll::Ready(Err(busy(policy.acquire_timeout, 0)));
+            let timed_out = std::future::poll_fn(|cx| {
+                if returned.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(false);
+                }
+                let expired = sleep
+                    .as_mut()
+                    .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
+                if expired {
+                    std::task::Poll::Ready(true)
+                } else {
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            if timed_out {
+                // A permit that came back just now is still taken rather than refused.
+                return match self.try_take() {
+                    Some(idle) => Ok(idle),
+                    None => Err(busy(policy.acquire_timeout, 0)),
+                };
             }
-            std::task::Poll::Pending
-        })
-        .await
+        }
     }
 
     /// Gives a slot back after a call. Its instance is kept only if the call left it usable
     /// and the plugin reuses instances.
     pub(crate) fn release(&self, compiled: &CompiledPlugin, mut slot: Slot<'_>, usable: bool) {
-        if usable
-            && compiled.policy().isolation == Isolation::Reuse
-            && let Some(instance) = slot.instance.take()
-        {
-            self.idle().push(instance);
-        }
-        // Dropping the slot frees the permit (and forgets a discarded instance).
+        slot.keep = usable && compiled.policy().isolation == Isolation::Reuse;
+        // Dropping the slot frees the permit and keeps or discards its instance.
         drop(slot);
     }
 
     /// `(live, idle)` instance counts.
     pub(crate) fn counts(&self) -> (usize, usize) {
-        let idle = self.idle().len();
+        let idle = self.state().idle.len();
         (self.live.load(Ordering::Relaxed), idle)
     }
 }
