@@ -117,3 +117,24 @@ fn two_registries_share_versions_weights_and_a_canary_rollback() {
     eprintln!("canary rollback b -> a in {took:?}");
     assert!(a_link.is_synced() && a_link.id() == "a");
 }
+
+#[test]
+fn an_invalid_sync_url_is_refused_without_showing_its_password() {
+    let plugins = tempfile::tempdir().unwrap();
+    let registry = replica(
+        "bad",
+        "redis://ops:hunter2@127.0.0.1:notaport/0",
+        plugins.path(),
+    );
+    let err = registry.start_sync().unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, wasmplug::sync::SyncError::InvalidUrl { .. }),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(
+        message.contains("redis://ops:***@127.0.0.1:notaport/0"),
+        "{message}"
+    );
+}

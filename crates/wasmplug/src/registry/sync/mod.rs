@@ -124,7 +124,7 @@ pub enum SyncError {
     /// The URL is not a Redis URL.
     #[error("`[sync]` redis URL `{url}` is invalid: {reason}")]
     InvalidUrl {
-        /// The URL.
+        /// The URL, its password replaced by `***`.
         url: String,
         /// Why.
         reason: String,
@@ -224,7 +224,7 @@ impl Registry {
         let handle = tokio::runtime::Handle::try_current()
             .or_else(|_| crate::host_fn::runtime::handle())
             .map_err(|reason| SyncError::Redis {
-                address: config.redis.clone(),
+                address: shared::redacted(&config.redis),
                 reason,
             })?;
         let store = SharedStore::new(&config, &handle)?;

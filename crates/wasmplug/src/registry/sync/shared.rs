@@ -39,7 +39,7 @@ impl SharedStore {
         handle: &tokio::runtime::Handle,
     ) -> Result<SharedStore, SyncError> {
         let invalid = |e: redis::RedisError| SyncError::InvalidUrl {
-            url: config.redis.clone(),
+            url: redacted(&config.redis),
             reason: e.to_string(),
         };
         let client = redis::Client::open(config.redis.as_str()).map_err(invalid)?;
@@ -259,5 +259,41 @@ impl SharedStore {
             .collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
+    }
+}
+
+/// `url` with the password of its user part replaced by `***`, for error messages and logs
+/// (`redis://user:secret@host/0` → `redis://user:***@host/0`; a user part without `:` is
+/// all replaced).
+pub(super) fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    let user = match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_string(),
+    };
+    format!("{scheme}://{user}{}", &rest[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redacted("redis://user:s3cret@host:6379/0"),
+            "redis://user:***@host:6379/0"
+        );
+        assert_eq!(redacted("redis://:s3cret@host"), "redis://:***@host");
+        assert_eq!(redacted("redis://s3cret@host/1"), "redis://***@host/1");
+        assert_eq!(redacted("redis://host:6379/0"), "redis://host:6379/0");
+        assert_eq!(redacted("redis://host/a@b"), "redis://host/a@b");
+        assert_eq!(redacted("not a url"), "not a url");
     }
 }
