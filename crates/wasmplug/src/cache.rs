@@ -5,13 +5,14 @@
 //! affects machine code). It is two files: `<key>.cwasm`, the `Module::serialize` output
 //! as it is, and `<key>.sum`, a header (magic, payload length, xxh3-128 of the payload). A
 //! hit opens the `.cwasm` once, checks its length and checksum against the `.sum` by
-//! streaming through it, and hands the same open file to wasmtime (`Module::deserialize_open_file`),
-//! which maps it copy-on-write instead of reading and copying it. wasmtime then checks its
-//! own version and settings: a truncated, corrupt or foreign entry is recompiled and
-//! rewritten, never trusted. The checksum detects corruption (a torn write, a flipped
-//! block), not tampering: whoever can write the cache directory could write a matching
-//! checksum of any kind, so the directory itself must be trusted (docs/security.md). xxh3-128
-//! rather than sha256 because it is ~10x faster, and a cache hit mostly hashes. Both files are written to temporary files and renamed, the
+//! streaming through it, and hands the same open file to wasmtime
+//! (`Module::deserialize_open_file`), which maps it copy-on-write instead of reading and
+//! copying it. wasmtime then checks its own version and settings: a truncated, corrupt or
+//! foreign entry is recompiled and rewritten, never trusted. The checksum detects
+//! corruption (a torn write, a flipped block), not tampering: whoever can write the cache
+//! directory could write a matching checksum of any kind, so the directory itself must be
+//! trusted (docs/security.md). xxh3-128 rather than sha256 because it is ~10x faster, and a
+//! cache hit mostly hashes. Both files are written to temporary files and renamed, the
 //! `.sum` last, so a concurrent reader never sees half an entry.
 //!
 //! Components are cached the same way under a key that also says "component"; a hit reads
@@ -160,7 +161,7 @@ fn load_component(
         return None;
     }
     // SAFETY: `bytes` are what `Component::serialize` wrote in `compile_component` (their
-    // length and sha256 match the header written with them; they are an in-memory copy, so
+    // length and checksum match the header written with them; they are an in-memory copy, so
     // nothing can change them now), and wasmtime checks that they were produced by this
     // wasmtime version with compatible settings before using them.
     match unsafe { wasmtime::component::Component::deserialize(engine, &bytes) } {

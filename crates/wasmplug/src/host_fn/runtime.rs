@@ -30,6 +30,11 @@ pub(crate) fn handle() -> Result<Handle, String> {
     handle_ref().cloned()
 }
 
+/// The runtime the caller runs in, else (a plain thread) the host functions' runtime.
+pub(crate) fn current_or_host() -> Result<Handle, String> {
+    Handle::try_current().or_else(|_| handle())
+}
+
 /// Like [`handle`], without cloning it (every guest call enters this runtime's context:
 /// a clone per call is a shared reference count bouncing between the calling threads).
 pub(crate) fn handle_ref() -> Result<&'static Handle, String> {

@@ -2,8 +2,9 @@
 //!
 //! At most `max` instances of a plugin exist at once (idle + busy): each holds one of `max`
 //! permits, counted with the idle instances under one mutex. A call takes a permit and an
-//! idle instance (in `reuse` mode) in one lock, or creates a new instance. When none is free it waits (asynchronously: a waiting call holds no thread
-//! unless its caller is a synchronous one) up to `acquire_timeout`, then fails with
+//! idle instance (in `reuse` mode) in one lock, or creates a new instance. When none is
+//! free it waits (asynchronously: a waiting call holds no thread unless its caller is a
+//! synchronous one) up to `acquire_timeout`, then fails with
 //! [`Error::Busy`]; and when `max_waiting` calls already wait, it fails with `Busy` at once,
 //! so one plugin's backlog is bounded in memory and never grows into the shared threads.
 //! A [`Slot`] gives its permit back when dropped, whatever happens to the call: an

@@ -87,14 +87,12 @@ where
     let lane = crate::plugin::lane(Box::pin(handler), slice);
     // On the caller's runtime when there is one (the gateway's workers: no hop to another
     // thread per request), else on the host functions' runtime.
-    let runtime = match tokio::runtime::Handle::try_current() {
-        Ok(current) => current,
-        Err(_) => crate::host_fn::runtime::handle().map_err(|message| Error::Instantiate {
+    let task = crate::host_fn::runtime::current_or_host()
+        .map_err(|message| Error::Instantiate {
             plugin: compiled.name().to_string(),
             message,
-        })?,
-    };
-    let task = runtime.spawn(lane);
+        })?
+        .spawn(lane);
     match receiver.await {
         Ok(Ok(response)) => Ok(response),
         Ok(Err(code)) => Err(Error::Guest {

@@ -171,12 +171,8 @@ impl HostFunctions {
         name: &str,
         f: F,
     ) -> Result<&mut Self> {
-        let handle = match Handle::try_current() {
-            Ok(handle) => handle,
-            Err(_) => {
-                runtime::handle().map_err(|reason| Error::HostFunctionDefinition { reason })?
-            }
-        };
+        let handle = runtime::current_or_host()
+            .map_err(|reason| Error::HostFunctionDefinition { reason })?;
         let start = Box::new(move |ctx, args: &mut Args<'_>| f.start(ctx, args));
         self.add(module, name, F::params(), Body::Async { handle, start })
     }

@@ -221,9 +221,8 @@ impl Registry {
         if self.inner.sync.get().is_some() {
             return Err(SyncError::AlreadyStarted);
         }
-        let handle = tokio::runtime::Handle::try_current()
-            .or_else(|_| crate::host_fn::runtime::handle())
-            .map_err(|reason| SyncError::Redis {
+        let handle =
+            crate::host_fn::runtime::current_or_host().map_err(|reason| SyncError::Redis {
                 address: shared::redacted(&config.redis),
                 reason,
             })?;
