@@ -104,6 +104,10 @@ printf '%-9s %s\n' built "examples/plugins/greet-python/greet-python.wasm"
 CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/http-handler" "$TARGET_DIR/build-http-handler.log"
 printf '%-9s %s\n' built "tests/guests/rust/http-handler/http-handler.wasm"
 
+# The component with typed exports of its own (Plugin::call_export tests).
+CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/typed-component" "$TARGET_DIR/build-typed-component.log"
+printf '%-9s %s\n' built "tests/guests/rust/typed-component/typed-component.wasm"
+
 # The other languages' examples.
 source "$ROOT/scripts/toolchains.sh" c go zig assemblyscript
 for lang in go c zig assemblyscript; do

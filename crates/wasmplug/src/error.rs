@@ -146,6 +146,20 @@ pub enum Error {
         available: Vec<String>,
     },
 
+    /// A component's own typed export cannot be called as asked
+    /// ([`crate::Plugin::call_export`]): the types do not match its WIT type, the name is
+    /// the plugin protocol's, or the plugin has no typed exports (a core module). No guest
+    /// code ran.
+    #[error("cannot call export `{export}` of plugin `{plugin}`: {reason}")]
+    TypedExport {
+        /// Plugin name.
+        plugin: String,
+        /// The export, as passed to `call_export`.
+        export: String,
+        /// Why, e.g. wasmtime's type-check message.
+        reason: String,
+    },
+
     /// A pointer/length from the guest does not fit in its memory.
     #[error(
         "guest memory access out of bounds in `{function}`: {what} at {ptr}+{len} but memory is {memory_size} bytes; the plugin returned a bad pointer (check its allocate and return values)"
@@ -569,6 +583,7 @@ impl Error {
             Error::Capability { .. } => "capability",
             Error::Instantiate { .. } => "instantiate",
             Error::FunctionNotFound { .. } => "function_not_found",
+            Error::TypedExport { .. } => "typed_export",
             Error::MemoryOutOfBounds { .. } => "memory_out_of_bounds",
             Error::Busy { .. } => "busy",
             Error::GuestAllocFailed { .. } => "guest_alloc_failed",
@@ -639,6 +654,7 @@ impl Error {
             Error::Guest { .. }
                 | Error::Busy { .. }
                 | Error::FunctionNotFound { .. }
+                | Error::TypedExport { .. }
                 | Error::InputTooLarge { .. }
                 | Error::Json { .. }
         )
@@ -653,6 +669,7 @@ impl Error {
             self,
             Error::Busy { .. }
                 | Error::FunctionNotFound { .. }
+                | Error::TypedExport { .. }
                 | Error::InputTooLarge { .. }
                 | Error::Json { .. }
                 | Error::CircuitOpen { .. }

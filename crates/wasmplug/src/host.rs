@@ -35,6 +35,9 @@ pub struct HostState {
     /// The function being called (index into the services' table) and its request id.
     pub(crate) function: usize,
     pub(crate) request_id: Option<Arc<str>>,
+    /// The typed export being called, when it is one (`Plugin::call_export`): host
+    /// functions see its name instead of `function`'s.
+    pub(crate) export: Option<Arc<str>>,
     /// Set while an async caller's call runs: the epoch callback then yields at every tick
     /// and marks the call as slow (see `plugin::drive`).
     pub(crate) slice: Option<crate::plugin::SliceUsed>,
@@ -152,6 +155,7 @@ impl HostState {
             function: services.init_index(),
             services,
             request_id: None,
+            export: None,
             slice: None,
         })
     }
@@ -161,7 +165,10 @@ impl HostState {
         CallContext {
             plugin: self.services.plugin.clone(),
             version: self.services.version.clone(),
-            function: self.services.function(self.function),
+            function: match &self.export {
+                Some(export) => export.clone(),
+                None => self.services.function(self.function),
+            },
             request_id: self.request_id.clone(),
         }
     }

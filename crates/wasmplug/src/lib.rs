@@ -45,7 +45,9 @@
 //!   ([`KvStore`]), allow-listed HTTP ([`HttpClient`])) and the application's own typed
 //!   functions ([`HostFunctions`]), configured together in a [`HostConfig`].
 //! - [`component`]: component-model plugins (the `wasmplug:plugin` WIT world, a second
-//!   instance kind behind the same [`Plugin`]); `docs/components.md`.
+//!   instance kind behind the same [`Plugin`]); `docs/components.md`. A component's own
+//!   typed exports are called with [`Plugin::call_export`], typed with the [`wasmtime`]
+//!   version re-exported here (for `wasmtime::component::bindgen!` in the embedder).
 
 pub mod abi;
 mod breaker;
@@ -74,6 +76,11 @@ mod requirements;
 mod toml_error;
 pub mod trust;
 mod units;
+
+/// The wasmtime this crate is built on: the types of [`Plugin::call_export`]'s parameters
+/// and results (`wasmtime::component::{ComponentType, Lift, Lower}`, `bindgen!`), so that
+/// an embedder uses the same version.
+pub use wasmtime;
 
 pub use abi::{ModuleInfo, PluginInterface, PluginMeta};
 pub use breaker::{BreakerConfig, BreakerState};

@@ -44,6 +44,9 @@ struct Report {
     component_imports: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     component_exports: Vec<(String, String)>,
+    /// A component's functions besides `init` and `call` (`Plugin::call_export` names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    typed_exports: Vec<String>,
     module: PathBuf,
     manifest: Option<PathBuf>,
     size: u64,
@@ -136,6 +139,7 @@ fn report(path: &Path, flags: &SandboxArgs) -> anyhow::Result<Report> {
         world: None,
         component_imports: Vec::new(),
         component_exports: Vec::new(),
+        typed_exports: Vec::new(),
         module: module_path,
         manifest: manifest.as_ref().map(|_| path.to_path_buf()),
         size: bytes.len() as u64,
@@ -274,6 +278,13 @@ fn render(r: &Report) -> String {
     let _ = writeln!(w, "sha256       {}", r.sha256);
     if !r.functions.is_empty() {
         let _ = writeln!(w, "functions    {}", r.functions.join(", "));
+    }
+    if !r.typed_exports.is_empty() {
+        let _ = writeln!(
+            w,
+            "typed        {} (Plugin::call_export)",
+            r.typed_exports.join(", ")
+        );
     }
     section(w, "exports", r.component_exports.iter().cloned());
     section(w, "imports", r.component_imports.iter().cloned());

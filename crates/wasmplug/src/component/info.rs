@@ -29,6 +29,10 @@ pub struct ComponentInfo {
     pub imports: Vec<ComponentItem>,
     /// What the component exports.
     pub exports: Vec<ComponentItem>,
+    /// The functions it exports besides the plugin protocol's `init` and `call`, as
+    /// [`crate::Plugin::call_export`] names them: `name` at the top level,
+    /// `interface#name` inside an exported interface (e.g. `example:typed/geometry@1.0.0#distance`).
+    pub typed_exports: Vec<String>,
     /// Why it is not a `wasmplug:plugin` component (empty when it is one).
     pub problems: Vec<String>,
 }
@@ -135,8 +139,34 @@ pub(crate) fn describe(
     ComponentInfo {
         imports,
         exports,
+        typed_exports: typed_exports(engine, component),
         problems,
     }
+}
+
+/// The functions `component` exports besides `init` and `call` (see
+/// [`ComponentInfo::typed_exports`]).
+fn typed_exports(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for (name, ext) in component.component_type().exports(engine) {
+        match &ext.ty {
+            Item::ComponentFunc(_) if name != "init" && name != "call" => {
+                names.push(name.to_string());
+            }
+            Item::ComponentInstance(instance) => {
+                for (function, ext) in instance.exports(engine) {
+                    if matches!(ext.ty, Item::ComponentFunc(_)) {
+                        names.push(format!("{name}#{function}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 fn item(engine: &wasmtime::Engine, it: &Item) -> String {

@@ -5,7 +5,7 @@
 //! typed errors exactly as for a core module; this module only moves WIT values.
 
 use wasmtime::Store;
-use wasmtime::component::{InstancePre, TypedFunc, WasmList};
+use wasmtime::component::{ComponentNamedList, InstancePre, Lift, Lower, TypedFunc, WasmList};
 
 use super::bindings::wasmplug::plugin::types::PluginError;
 use crate::host::HostState;
@@ -13,6 +13,8 @@ use crate::host::HostState;
 /// The exports a call uses, resolved and type-checked once per instance. `TypedFunc` is
 /// covariant in its parameters, so the `'static` ones accept a call's borrowed input.
 pub(crate) struct ComponentExports {
+    /// The instance, for the component's own typed exports ([`typed_export`]).
+    instance: wasmtime::component::Instance,
     init: TypedFunc<InitParams<'static>, InitResults>,
     call: TypedFunc<CallParams<'static>, CallResults>,
 }
@@ -45,7 +47,45 @@ pub(crate) async fn instantiate(
     };
     let init = lookup(store, "init")?.typed(&*store)?;
     let call = lookup(store, "call")?.typed(&*store)?;
-    Ok(ComponentExports { init, call })
+    Ok(ComponentExports {
+        instance,
+        init,
+        call,
+    })
+}
+
+/// Why [`typed_export`] found no function to call.
+pub(crate) enum ExportLookup {
+    /// No function exported under that name.
+    Missing,
+    /// The function's WIT type is not the Rust types' (wasmtime's type-check message).
+    Type(String),
+}
+
+/// The function the component exports as `path` (`name` at the top level, or
+/// `interface#name` in an exported interface), typed as `(P) -> R`.
+pub(crate) fn typed_export<P, R>(
+    store: &mut Store<HostState>,
+    exports: &ComponentExports,
+    path: &str,
+) -> Result<TypedFunc<P, R>, ExportLookup>
+where
+    P: ComponentNamedList + Lower,
+    R: ComponentNamedList + Lift,
+{
+    let instance = exports.instance;
+    let index = match path.split_once('#') {
+        None => instance.get_export_index(&mut *store, None, path),
+        Some((interface, name)) => instance
+            .get_export_index(&mut *store, None, interface)
+            .and_then(|parent| instance.get_export_index(&mut *store, Some(&parent), name)),
+    }
+    .ok_or(ExportLookup::Missing)?;
+    let func = instance
+        .get_func(&mut *store, index)
+        .ok_or(ExportLookup::Missing)?;
+    func.typed::<P, R>(&*store)
+        .map_err(|e| ExportLookup::Type(format!("{e:#}")))
 }
 
 /// Runs `init` with the plugin's configuration.

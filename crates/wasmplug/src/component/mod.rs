@@ -23,7 +23,9 @@ mod linker;
 
 pub use info::{ComponentInfo, ComponentItem};
 pub(crate) use info::{component_module_info, describe};
-pub(crate) use instance::{ComponentExports, Outcome, call, init, instantiate};
+pub(crate) use instance::{
+    ComponentExports, ExportLookup, Outcome, call, init, instantiate, typed_export,
+};
 pub use kind::PluginKind;
 pub(crate) use linker::linker;
 

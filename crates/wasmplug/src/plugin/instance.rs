@@ -14,6 +14,7 @@
 //! and the drivers only use [`Instance::new`], [`Instance::call`], [`Instance::take_stdio`]
 //! and [`Instance::usage`].
 
+use wasmtime::component::{ComponentNamedList, Lift, Lower};
 use wasmtime::{Memory, Store, TypedFunc, UpdateDeadline};
 
 use super::compiled::{CompiledPlugin, Pre};
@@ -21,7 +22,7 @@ use super::invoke::{arm, checked, invoke};
 use crate::abi;
 use crate::capability::Captured;
 use crate::clock::Stamp;
-use crate::component::{self, ComponentExports, Outcome};
+use crate::component::{self, ComponentExports, ExportLookup, Outcome};
 use crate::epoch::{MAX_DEADLINE_TICKS, timeout_ticks};
 use crate::error::{Error, Result};
 use crate::host::HostState;
@@ -251,6 +252,7 @@ impl Instance {
         state.function = index;
         state.request_id = request_id.cloned();
         state.slice = slice.cloned();
+        state.export = None;
         let function = &compiled.interface().functions[index];
         match &self.entry {
             Entry::Module(exports) => {
@@ -268,6 +270,70 @@ impl Instance {
                 call_component(&mut self.store, exports, compiled, function, input).await
             }
         }
+    }
+}
+
+/// A call of a component's own typed export `export` (see `Plugin::call_export`), armed
+/// and checked like a plugin function's call.
+pub(crate) struct ExportCall<'a> {
+    pub(crate) export: &'a str,
+    pub(crate) request_id: Option<&'a std::sync::Arc<str>>,
+    pub(crate) slice: Option<&'a super::drive::SliceUsed>,
+}
+
+impl Instance {
+    /// Calls the component's typed export `call.export` with `params`.
+    pub(crate) async fn call_export<P, R>(
+        &mut self,
+        compiled: &CompiledPlugin,
+        call: ExportCall<'_>,
+        params: P,
+    ) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let export = call.export;
+        let refuse = |reason: &str| Error::TypedExport {
+            plugin: compiled.name().to_string(),
+            export: export.to_string(),
+            reason: reason.to_string(),
+        };
+        let Entry::Component(exports) = &self.entry else {
+            return Err(refuse(
+                "it is a core module; typed exports are a component feature (docs/components.md)",
+            ));
+        };
+        if export == "init" || export == "call" {
+            return Err(refuse(
+                "`init` and `call` are the plugin protocol; use `Plugin::call`",
+            ));
+        }
+        let func = match component::typed_export::<P, R>(&mut self.store, exports, export) {
+            Ok(func) => func,
+            Err(ExportLookup::Type(message)) => return Err(refuse(&message)),
+            Err(ExportLookup::Missing) => {
+                return Err(Error::FunctionNotFound {
+                    plugin: compiled.name().to_string(),
+                    function: export.to_string(),
+                    available: compiled
+                        .component()
+                        .map(|c| c.typed_exports.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        };
+        let state = self.store.data_mut();
+        state.request_id = call.request_id.cloned();
+        state.slice = call.slice.cloned();
+        state.export = Some(std::sync::Arc::from(export));
+        let start = arm(&mut self.store, compiled)?;
+        let state = self.store.data_mut();
+        let deadline =
+            crate::host_fn::Services::call_deadline(state.call_started, state.call_timeout);
+        state.set_http_deadline(deadline);
+        let result = func.call_async(&mut self.store, params).await;
+        checked(&mut self.store, compiled, export, start, result)
     }
 }
 

@@ -15,6 +15,7 @@
 mod builder;
 mod compiled;
 mod drive;
+mod exports;
 mod http_instance;
 mod instance;
 mod invoke;

@@ -30,5 +30,6 @@ mod requirements;
 mod rollout;
 mod sync;
 mod trust;
+mod typed_exports;
 mod versioned;
 mod wat_plugin;

@@ -41,6 +41,7 @@ pub(super) fn fill(report: &mut Report, binary: &[u8], limits: &Limits) {
                     .iter()
                     .map(|e| (e.name.clone(), e.ty.clone()))
                     .collect();
+                report.typed_exports = world.typed_exports.clone();
             }
         }
         Err(e) => {
