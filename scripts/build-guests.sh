@@ -100,6 +100,11 @@ done
 wasmplug_build "$ROOT/examples/plugins/greet-python" "$TARGET_DIR/build-greet-python.log"
 printf '%-9s %s\n' built "examples/plugins/greet-python/greet-python.wasm"
 
+# JavaScript through componentize-js (npm, installed once into target/toolchains by the
+# project's `[build] command`, scripts/componentize-js.sh).
+wasmplug_build "$ROOT/examples/plugins/greet-js" "$TARGET_DIR/build-greet-js.log"
+printf '%-9s %s\n' built "examples/plugins/greet-js/greet-js.wasm"
+
 # The third-party wasi:http handler of the gateway tests (plain wasip2 crate, proxy adapter).
 CARGO_TARGET_DIR="$TARGET_DIR" wasmplug_build "$ROOT/tests/guests/rust/http-handler" "$TARGET_DIR/build-http-handler.log"
 printf '%-9s %s\n' built "tests/guests/rust/http-handler/http-handler.wasm"

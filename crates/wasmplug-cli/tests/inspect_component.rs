@@ -36,7 +36,11 @@ fn inspect_prints_a_components_world_and_typed_exports() {
     built("tests/guests/rust/typed-component/typed-component.wasm");
     let out = inspect(&["tests/guests/rust/typed-component/plugin.toml"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for needle in [
         "valid        yes (wasmplug plugin)",
         "functions    echo",
@@ -54,7 +58,10 @@ fn inspect_prints_a_components_world_and_typed_exports() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kind"], "component");
     assert_eq!(v["valid"], true);
-    assert_eq!(v["typed_exports"][6], "example:typed/geometry@1.0.0#distance");
+    assert_eq!(
+        v["typed_exports"][6],
+        "example:typed/geometry@1.0.0#distance"
+    );
     assert!(
         v["component_exports"]
             .as_array()
