@@ -62,12 +62,12 @@ impl Hasher for ShaHasher {
     }
 }
 
-/// The cache file for `module_sha256` compiled by `engine`.
 /// Whether `dir` holds an entry for this module and engine (not yet verified).
 pub(crate) fn has_entry(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> bool {
     entry_path(dir, engine, module_sha256).is_file()
 }
 
+/// The cache file for `module_sha256` compiled by `engine`.
 fn entry_path(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> PathBuf {
     keyed_path(dir, engine, b"", module_sha256)
 }
@@ -181,7 +181,7 @@ fn load(engine: &wasmtime::Engine, path: &Path) -> Option<wasmtime::Module> {
         return None;
     }
     // SAFETY: the file's bytes are what `Module::serialize` wrote in `store` (its length and
-    // sha256 match the header written with it), wasmtime checks that they were produced by
+    // checksum match the header written with it), wasmtime checks that they were produced by
     // this wasmtime version with compatible settings before using them, and entries are
     // only replaced by rename, never modified in place, so the open file keeps these bytes
     // for as long as the module maps it.

@@ -263,7 +263,6 @@ impl Engine {
         &self.inner.component_linker
     }
 
-    /// Compiles `bytes` (whose sha256 is `sha256`), through the module cache if configured.
     /// Whether the compiled-module cache has an entry for the module with this sha256.
     pub(crate) fn is_cached(&self, sha256: &[u8; 32]) -> bool {
         self.inner
@@ -294,6 +293,7 @@ impl Engine {
         )
     }
 
+    /// Compiles `bytes` (whose sha256 is `sha256`), through the module cache if configured.
     pub(crate) fn compile(
         &self,
         bytes: &[u8],
