@@ -62,25 +62,37 @@ impl Hasher for ShaHasher {
     }
 }
 
+/// An engine's part of every cache key: this crate's version and the engine's compatibility
+/// hash (hashing that walks every setting, so it is done once per engine, not per load).
+pub(crate) struct CacheTag([u8; 32]);
+
+impl CacheTag {
+    /// The tag of entries compiled by `engine`.
+    pub(crate) fn of(engine: &wasmtime::Engine) -> CacheTag {
+        let mut h = ShaHasher(Sha256::new());
+        h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
+        engine.precompile_compatibility_hash().hash(&mut h);
+        CacheTag(h.0.finalize().into())
+    }
+}
+
 /// Whether `dir` holds an entry for this module and engine (not yet verified).
-pub(crate) fn has_entry(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> bool {
-    entry_path(dir, engine, module_sha256).is_file()
+pub(crate) fn has_entry(dir: &Path, tag: &CacheTag, module_sha256: &[u8; 32]) -> bool {
+    entry_path(dir, tag, module_sha256).is_file()
 }
 
-/// The cache file for `module_sha256` compiled by `engine`.
-fn entry_path(dir: &Path, engine: &wasmtime::Engine, module_sha256: &[u8; 32]) -> PathBuf {
-    keyed_path(dir, engine, b"", module_sha256)
+/// The cache file for `module_sha256` compiled by the engine of `tag`.
+fn entry_path(dir: &Path, tag: &CacheTag, module_sha256: &[u8; 32]) -> PathBuf {
+    keyed_path(dir, tag, b"", module_sha256)
 }
 
-/// The entry of an artefact of `kind` (empty for core modules, so their keys stay those of
-/// earlier versions).
-fn keyed_path(dir: &Path, engine: &wasmtime::Engine, kind: &[u8], sha256: &[u8; 32]) -> PathBuf {
-    let mut h = ShaHasher(Sha256::new());
-    h.0.update(kind);
-    h.0.update(sha256);
-    h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
-    engine.precompile_compatibility_hash().hash(&mut h);
-    dir.join(format!("{}.cwasm", hex::encode(h.0.finalize())))
+/// The entry of an artefact of `kind` (empty for core modules).
+fn keyed_path(dir: &Path, tag: &CacheTag, kind: &[u8], sha256: &[u8; 32]) -> PathBuf {
+    let mut h = Sha256::new();
+    h.update(kind);
+    h.update(sha256);
+    h.update(tag.0);
+    dir.join(format!("{}.cwasm", hex::encode(h.finalize())))
 }
 
 /// The checksum file next to an entry.
@@ -91,16 +103,18 @@ fn sum_path(entry: &Path) -> PathBuf {
 /// The module cached in `dir` under `key`, if its entry is there and sound.
 pub(crate) fn lookup(
     engine: &wasmtime::Engine,
+    tag: &CacheTag,
     dir: &Path,
     key: &[u8; 32],
 ) -> Option<wasmtime::Module> {
-    let path = entry_path(dir, engine, key);
+    let path = entry_path(dir, tag, key);
     path.is_file().then(|| load(engine, &path)).flatten()
 }
 
 /// Loads the module from the cache in `dir`, or compiles it and stores it there.
 pub(crate) fn compile(
     engine: &wasmtime::Engine,
+    tag: &CacheTag,
     dir: Option<&Path>,
     bytes: &[u8],
     module_sha256: &[u8; 32],
@@ -111,7 +125,7 @@ pub(crate) fn compile(
             CacheOutcome::Disabled,
         ));
     };
-    let path = entry_path(dir, engine, module_sha256);
+    let path = entry_path(dir, tag, module_sha256);
     if let Some(module) = load(engine, &path) {
         return Ok((module, CacheOutcome::Hit));
     }
@@ -123,6 +137,7 @@ pub(crate) fn compile(
 /// Loads the component from the cache in `dir`, or compiles it and stores it there.
 pub(crate) fn compile_component(
     engine: &wasmtime::Engine,
+    tag: &CacheTag,
     dir: Option<&Path>,
     bytes: &[u8],
     sha256: &[u8; 32],
@@ -131,7 +146,7 @@ pub(crate) fn compile_component(
     let Some(dir) = dir else {
         return Ok((Component::new(engine, bytes)?, CacheOutcome::Disabled));
     };
-    let path = keyed_path(dir, engine, b"component\0", sha256);
+    let path = keyed_path(dir, tag, b"component\0", sha256);
     if let Some(component) = load_component(engine, &path) {
         return Ok((component, CacheOutcome::Hit));
     }

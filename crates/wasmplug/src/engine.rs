@@ -131,6 +131,8 @@ struct Inner {
     component_linker: wasmtime::component::Linker<HostState>,
     config: EngineConfig,
     clock: Arc<EpochClock>,
+    /// This engine's part of every cache key (see [`crate::cache::CacheTag`]), computed once.
+    cache_tag: crate::cache::CacheTag,
 }
 
 impl Drop for Inner {
@@ -185,6 +187,7 @@ impl Engine {
         })?;
         Ok(Engine {
             inner: Arc::new(Inner {
+                cache_tag: crate::cache::CacheTag::of(&wasmtime),
                 wasmtime,
                 linker,
                 component_linker,
@@ -269,13 +272,13 @@ impl Engine {
             .config
             .cache_dir
             .as_deref()
-            .is_some_and(|dir| crate::cache::has_entry(dir, &self.inner.wasmtime, sha256))
+            .is_some_and(|dir| crate::cache::has_entry(dir, &self.inner.cache_tag, sha256))
     }
 
     /// The module cached under `key`, if the cache has a sound entry for it.
     pub(crate) fn cached(&self, key: &[u8; 32]) -> Option<wasmtime::Module> {
         let dir = self.inner.config.cache_dir.as_deref()?;
-        crate::cache::lookup(&self.inner.wasmtime, dir, key)
+        crate::cache::lookup(&self.inner.wasmtime, &self.inner.cache_tag, dir, key)
     }
 
     /// Compiles the component `bytes` (whose sha256 is `sha256`), through the cache if
@@ -287,6 +290,7 @@ impl Engine {
     ) -> wasmtime::Result<(wasmtime::component::Component, CacheOutcome)> {
         crate::cache::compile_component(
             &self.inner.wasmtime,
+            &self.inner.cache_tag,
             self.inner.config.cache_dir.as_deref(),
             bytes,
             sha256,
@@ -301,6 +305,7 @@ impl Engine {
     ) -> wasmtime::Result<(wasmtime::Module, CacheOutcome)> {
         crate::cache::compile(
             &self.inner.wasmtime,
+            &self.inner.cache_tag,
             self.inner.config.cache_dir.as_deref(),
             bytes,
             sha256,
