@@ -44,7 +44,7 @@ bash scripts/install-wasmsign2.sh >/dev/null
 # The conformance suite and the scaffold tests need every language's examples, built with
 # the same wasmplug binary the tests use (one cargo build: --no-run compiles what the next
 # step runs).
-step "guests in Go, C, Zig, AssemblyScript (scripts/toolchains.sh, wasmplug build)"
+step "guests in Go, C, Zig, AssemblyScript, Python, JavaScript and the component ports (wasmplug build)"
 cargo test --locked --workspace --no-run --quiet
 WASMPLUG_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/wasmplug" bash scripts/build-guests.sh --all
 export WASMPLUG_TOOLCHAINS="$ROOT/target/toolchains"
