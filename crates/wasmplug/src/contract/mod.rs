@@ -170,14 +170,29 @@ impl Contract {
             PluginSource::Manifest(path) => path.parent(),
             _ => None,
         };
-        Contract::new(
+        let mut contract = Contract::new(
             plugin.interface(),
             plugin.module_info(),
             plugin.capabilities(),
             plugin.limits(),
             plugin.requirements().clone(),
             base,
-        )
+        );
+        if let Some(world) = plugin.component() {
+            // A component's imports typed structurally (as wasmtime sees them), not by the
+            // type indices of its binary, which differ between builds of one interface.
+            contract.imports = world
+                .imports
+                .iter()
+                .map(|i| Import {
+                    module: String::new(),
+                    name: i.name.clone(),
+                    signature: i.ty.clone(),
+                })
+                .collect();
+            contract.imports.sort();
+        }
+        contract
     }
 
     /// Reads the contract of a `plugin.toml` (with its module) or of a `.wasm` / `.wat`

@@ -101,3 +101,38 @@ fn reload_gate_accepts_additions_and_names_removals_unless_breaking_is_allowed()
     greedy.manifest_extra = "[capabilities]\nenv = [\"SECRET\"]\n".into();
     load(&lenient, dir.path(), &greedy).unwrap();
 }
+
+/// A component's imports are compared by their structure, not by the type indices of its
+/// binary: two builds of the same interface whose types are numbered differently have one
+/// contract (before, the gate saw `instance(0)` vs `instance(1)` and refused a reload).
+#[test]
+fn component_imports_are_compared_by_structure_not_by_type_index() {
+    let probe = std::fs::read_to_string(crate::support::wat("component-probe")).unwrap();
+    let import = r#"(import "wasmplug:plugin/host@1.0.0" (instance (export "config-get" (func (param "key" string) (result (option string))))))"#;
+    let build = |prefix: &str| {
+        let text = probe.replacen("(component", &format!("(component {prefix} {import}"), 1);
+        wasmplug::Plugin::builder()
+            .from_bytes(text.as_bytes())
+            .unwrap()
+    };
+    let plain = build("");
+    // One more type first: every later type index moves by one.
+    let shifted = build(r#"(type (record (field "unused" u8)))"#);
+    let (a, b) = (
+        Contract::of(plain.compiled()),
+        Contract::of(shifted.compiled()),
+    );
+    assert_eq!(a.imports, b.imports);
+    let host = a
+        .imports
+        .iter()
+        .find(|i| i.name == "wasmplug:plugin/host@1.0.0")
+        .expect("the host import");
+    assert!(
+        host.signature
+            .contains("config-get: func(key: string) -> option<string>"),
+        "{}",
+        host.signature
+    );
+    assert!(!wasmplug::contract::Diff::between(&a, &b).is_breaking());
+}
