@@ -13,15 +13,21 @@
 //!    since they were saved;
 //! 4. versions beyond `keep_previous` without traffic are dropped from memory (their files
 //!    stay on disk).
+//!
+//! A folder whose plugin name is already served from another folder of the directory (two
+//! folders claiming one name, e.g. a copy that kept its `name`) is refused with
+//! [`Error::Manifest`] and a `Rejected` event: folders load in name order, the first keeps
+//! the name.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Registry;
+use super::events::RegistryEvent;
 use super::persist::RoutingState;
 use super::rules::RoutingRules;
 use super::store::dir::{self, OnDisk};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl Registry {
     /// Loads every plugin of `dir`: each `<name>/plugin.toml` and `<name>/<version>/
@@ -49,6 +55,9 @@ impl Registry {
         else {
             return Vec::new();
         };
+        if let Some(first) = self.served_from_sibling(&name, folder) {
+            return self.refuse_duplicate(&name, folder, &first, &on_disk);
+        }
         let state = self.inner.state.as_ref().and_then(|s| s.read(&name));
         let keep = self.inner.config.keep_previous + 1;
         let first_kept = on_disk.len().saturating_sub(keep);
@@ -87,6 +96,56 @@ impl Registry {
             self.restore(&name, state);
         }
         results
+    }
+
+    /// The manifest of a loaded version of `name` that lives in another folder of the
+    /// directory that holds `folder` (a second folder claiming a plugin's name).
+    fn served_from_sibling(&self, name: &str, folder: &Path) -> Option<PathBuf> {
+        let folder = folder
+            .canonicalize()
+            .unwrap_or_else(|_| folder.to_path_buf());
+        let parent = folder.parent()?;
+        let table = self.inner.table.load();
+        table
+            .plugins
+            .get(name)?
+            .routes
+            .iter()
+            .filter_map(|r| r.version.manifest.clone())
+            .find(|m| m.starts_with(parent) && !m.starts_with(&folder))
+    }
+
+    /// Refuses every manifest of `folder`: plugin `name` is already served from the
+    /// folder of `first` (the plugin directory's folders load in name order, so the
+    /// first one keeps it instead of the two replacing each other's versions).
+    fn refuse_duplicate(
+        &self,
+        name: &str,
+        folder: &Path,
+        first: &Path,
+        on_disk: &[OnDisk],
+    ) -> Vec<(PathBuf, Result<String>)> {
+        let first = first.parent().unwrap_or(first);
+        on_disk
+            .iter()
+            .map(|v| {
+                let e = Error::Manifest {
+                    path: v.manifest.clone(),
+                    message: format!(
+                        "plugin `{name}` is already served from `{}`; folder `{}` claims the \
+                         same name (one folder per plugin: give this one its own `name`)",
+                        first.display(),
+                        folder.display()
+                    ),
+                };
+                self.inner.events.emit(RegistryEvent::Rejected {
+                    plugin: name.to_string(),
+                    class: e.class().to_string(),
+                    reason: e.to_string(),
+                });
+                (v.manifest.clone(), Err(e))
+            })
+            .collect()
     }
 
     fn load_version(&self, manifest: &Path) -> Result<String> {

@@ -264,7 +264,7 @@ fn rust_component_ports_use_the_host_interface() {
         .unwrap();
     assert_eq!(counter.call("increment", b"a").unwrap(), b"1");
     assert_eq!(counter.call("increment", b"a").unwrap(), b"2");
-    let ns = store.namespace("counter", wasmplug::host_fn::KvQuota::default());
+    let ns = store.namespace("counter-component", wasmplug::host_fn::KvQuota::default());
     assert_eq!(ns.get(b"counter/a").unwrap().as_deref(), Some(&b"2"[..]));
     // echo's panic hook reports through host.panic: a panic trap with the message.
     let echo = Plugin::load(port("echo")).unwrap();

@@ -453,3 +453,54 @@ fn version_status_counts_latency_errors_by_class_and_the_last_error() {
     assert_eq!(plugin.meta().version, v("1.0.0"));
     assert!(registry.version("svc", &v("9.0.0")).is_none());
 }
+
+/// Two folders of a plugin directory claiming one name (a copy that kept its `name`): the
+/// first folder (name order) serves, the second is refused with a clear error and a
+/// `Rejected` event instead of silently replacing the first one's versions.
+#[test]
+fn a_second_folder_with_the_same_plugin_name_is_refused_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    Spec::new("svc", "1.0.0").write(dir.path());
+    // The copy: same name and version, different module, in folder `svc-copy`.
+    let copy = dir.path().join("svc-copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    let spec = Spec::new("svc", "1.0.0");
+    let original = dir.path().join("svc/plugin.toml");
+    let padded = Spec { pad: 64, ..spec };
+    std::fs::write(copy.join("plugin.wasm"), padded.wasm()).unwrap();
+    std::fs::write(copy.join("plugin.toml"), padded.manifest()).unwrap();
+    let registry = Registry::new(RegistryConfig::default());
+    let events = registry.subscribe();
+    let results = registry.load_dir(dir.path()).unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    let (ok, refused): (Vec<_>, Vec<_>) = results.iter().partition(|(_, r)| r.is_ok());
+    assert_eq!(ok.len(), 1, "{results:?}");
+    assert!(ok[0].0.ends_with("svc/plugin.toml"), "{results:?}");
+    let (path, err) = &refused[0];
+    assert!(path.ends_with("svc-copy/plugin.toml"), "{path:?}");
+    match err.as_ref().unwrap_err() {
+        Error::Manifest { message, .. } => assert!(
+            message.contains("plugin `svc` is already served from") && message.contains("svc-copy"),
+            "{message}"
+        ),
+        other => panic!("expected a manifest error, got {other:?}"),
+    }
+    // The original's module serves (its sha256), and the refusal was an event.
+    let served = registry.plugins();
+    assert_eq!(served.len(), 1);
+    let sha = wasmplug::Plugin::load(&original)
+        .unwrap()
+        .compiled()
+        .sha256()
+        .to_string();
+    assert_eq!(served[0].versions[0].sha256, sha);
+    assert_eq!(version_of(&registry, &CallOptions::default()), "1.0.0");
+    let rejected = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| matches!(e, RegistryEvent::Rejected { plugin, .. } if plugin == "svc"))
+        .count();
+    assert_eq!(rejected, 1);
+    // A second scan of the same directory changes nothing.
+    let again = registry.load_dir(dir.path()).unwrap();
+    assert_eq!(again.iter().filter(|(_, r)| r.is_err()).count(), 1);
+    assert_eq!(registry.plugins()[0].versions.len(), 1);
+}
