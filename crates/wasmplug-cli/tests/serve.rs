@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::{built, root};
+use wasmplug_testkit::{Response, http};
 
 /// A running `wasmplug serve`; killed on drop.
 struct Server {
@@ -101,60 +102,6 @@ impl Server {
     }
 }
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection (`Connection: close`); `None` on any I/O error.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Option<Response> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (n, v) in headers {
-        request.push_str(&format!("{n}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let mut lines = head.lines();
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Some(Response {
-        status,
-        headers,
-        body: body.to_string(),
-    })
-}
-
 #[test]
 fn serves_the_examples_with_metrics_and_admin_auth() {
     built();
@@ -170,16 +117,16 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
         &[("X-Wasmplug-Envelope", "1"), ("X-Request-Id", "req-001")],
         br#"{"action":"transform"}"#,
     );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
-        r.body,
+        r.text(),
         r#"{"success":true,"data":{"action":"transform","_request_id":"req-001","_processed":true}}"#
     );
     assert_eq!(r.header("x-request-id"), Some("req-001"));
     assert_eq!(r.header("x-wasmplug-version"), Some("1.0.0"));
     // Raw mode: the body is the plugin's input.
     let r = server.call("POST", "/v1/plugins/greet/greet", &[], b"gateway");
-    assert_eq!((r.status, r.body.as_str()), (200, "Hello, gateway!"));
+    assert_eq!((r.status, r.text().as_str()), (200, "Hello, gateway!"));
 
     // The same examples in every language are served next to the Rust ones
     // (WASMPLUG_SKIP_LANGS=go,zig skips languages locally; CI builds them all).
@@ -196,7 +143,7 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
             b"gateway",
         );
         assert_eq!(
-            (r.status, r.body.as_str()),
+            (r.status, r.text().as_str()),
             (200, "Hello, gateway!"),
             "{lang}"
         );
@@ -207,7 +154,7 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
             br#"{"action":"transform"}"#,
         );
         assert_eq!(
-            (r.status, r.body.as_str()),
+            (r.status, r.text().as_str()),
             (
                 200,
                 r#"{"success":true,"data":{"action":"transform","_request_id":"req-002","_processed":true}}"#
@@ -216,7 +163,7 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
         );
     }
 
-    let metrics = server.call("GET", "/metrics", &[], b"").body;
+    let metrics = server.call("GET", "/metrics", &[], b"").text();
     assert!(
         metrics.contains(r#"wasmplug_calls_total{plugin="json-transformer",version="1.0.0",function="execute"} 1"#),
         "{metrics}"
@@ -243,8 +190,8 @@ fn serves_the_examples_with_metrics_and_admin_auth() {
         &[("Authorization", "Bearer t0ken")],
         b"",
     );
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("json-transformer"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("json-transformer"));
 }
 
 #[test]
@@ -269,11 +216,11 @@ fn a_replaced_plugin_serves_its_new_version_without_failed_requests() {
             while !stop.load(Ordering::Relaxed) {
                 let r = http(addr, "POST", "/v1/plugins/wat-echo/greet", &[], b"swap");
                 let entry = match r {
-                    Some(r) if r.body == "Hello, swap!" => (
+                    Some(r) if r.body == b"Hello, swap!" => (
                         r.status,
                         r.header("x-wasmplug-version").unwrap_or("?").to_string(),
                     ),
-                    Some(r) => (r.status, format!("unexpected body: {}", r.body)),
+                    Some(r) => (r.status, format!("unexpected body: {}", r.text())),
                     None => (0, "connection failed".to_string()),
                 };
                 seen.lock().unwrap().push(entry);
@@ -354,7 +301,7 @@ fn sigterm_finishes_in_flight_calls() {
         .join()
         .unwrap()
         .expect("the in-flight call was cut off");
-    assert_eq!(r.status, 504, "{}", r.body);
+    assert_eq!(r.status, 504, "{}", r.text());
     let deadline = Instant::now() + Duration::from_secs(10);
     let exit = loop {
         if let Some(s) = server.child.try_wait().unwrap() {
@@ -436,12 +383,12 @@ fn issue11_admin_delete_stays_deleted_with_hot_reload_on() {
     );
     let auth = [("Authorization", "Bearer t0ken")];
     let r = server.call("DELETE", "/v1/admin/plugins/wat-echo", &auth, b"");
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     std::thread::sleep(Duration::from_millis(1500));
     let r = server.call("POST", "/v1/plugins/wat-echo/echo", &[], b"x");
-    assert_eq!(r.status, 404, "the plugin came back: {}", r.body);
+    assert_eq!(r.status, 404, "the plugin came back: {}", r.text());
     let r = server.call("GET", "/v1/admin/plugins", &auth, b"");
-    assert!(!r.body.contains("wat-echo"), "{}", r.body);
+    assert!(!r.text().contains("wat-echo"), "{}", r.text());
 }
 
 #[cfg(unix)]
@@ -530,7 +477,7 @@ impl KeepAlive {
         Response {
             status,
             headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
+            body,
         }
     }
 }
@@ -580,7 +527,7 @@ fn bucket_rule_and_admin_split_survive_a_restart() {
             .map(|i| {
                 let id = format!("user-{i}");
                 let r = client.post("/v1/plugins/wat-echo/echo", &[("X-User-Id", &id)], b"x");
-                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(r.status, 200, "{}", r.text());
                 r.header("x-wasmplug-version").unwrap().to_string()
             })
             .collect()
@@ -600,10 +547,10 @@ fn bucket_rule_and_admin_split_survive_a_restart() {
         &auth,
         br#"{"weights": {"1.0.0": 90, "1.1.0": 10}}"#,
     );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     let weights = |server: &Server| {
         let r = server.call("GET", "/v1/admin/plugins/wat-echo", &auth, b"");
-        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         v["versions"]
             .as_array()
             .unwrap()
