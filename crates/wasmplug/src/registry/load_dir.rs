@@ -17,7 +17,7 @@
 //! A folder whose plugin name is already served from another folder of the directory (two
 //! folders claiming one name, e.g. a copy that kept its `name`) is refused with
 //! [`Error::Manifest`] and a `Rejected` event: folders load in name order, the first keeps
-//! the name.
+//! the name. The hot-reload watcher applies the same rule to folders that appear later.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,9 +98,11 @@ impl Registry {
         results
     }
 
-    /// The manifest of a loaded version of `name` that lives in another folder of the
-    /// directory that holds `folder` (a second folder claiming a plugin's name).
-    fn served_from_sibling(&self, name: &str, folder: &Path) -> Option<PathBuf> {
+    /// The manifest of a loaded version of `name` that lives, still on disk, in another
+    /// folder of the directory that holds `folder` (a second folder claiming a plugin's
+    /// name). A version whose files are gone does not count: a folder being renamed hands
+    /// its plugin over to its new name.
+    pub(super) fn served_from_sibling(&self, name: &str, folder: &Path) -> Option<PathBuf> {
         let folder = folder
             .canonicalize()
             .unwrap_or_else(|_| folder.to_path_buf());
@@ -112,7 +114,7 @@ impl Registry {
             .routes
             .iter()
             .filter_map(|r| r.version.manifest.clone())
-            .find(|m| m.starts_with(parent) && !m.starts_with(&folder))
+            .find(|m| m.starts_with(parent) && !m.starts_with(&folder) && m.is_file())
     }
 
     /// Refuses every manifest of `folder`: plugin `name` is already served from the
@@ -125,27 +127,40 @@ impl Registry {
         first: &Path,
         on_disk: &[OnDisk],
     ) -> Vec<(PathBuf, Result<String>)> {
-        let first = first.parent().unwrap_or(first);
         on_disk
             .iter()
             .map(|v| {
-                let e = Error::Manifest {
-                    path: v.manifest.clone(),
-                    message: format!(
-                        "plugin `{name}` is already served from `{}`; folder `{}` claims the \
-                         same name (one folder per plugin: give this one its own `name`)",
-                        first.display(),
-                        folder.display()
-                    ),
-                };
-                self.inner.events.emit(RegistryEvent::Rejected {
-                    plugin: name.to_string(),
-                    class: e.class().to_string(),
-                    reason: e.to_string(),
-                });
+                let e = self.duplicate(name, folder, first, &v.manifest);
                 (v.manifest.clone(), Err(e))
             })
             .collect()
+    }
+
+    /// The error (also emitted as a `Rejected` event) refusing `manifest` of `folder`:
+    /// plugin `name` is already served from `first`'s folder.
+    pub(super) fn duplicate(
+        &self,
+        name: &str,
+        folder: &Path,
+        first: &Path,
+        manifest: &Path,
+    ) -> Error {
+        let first = first.parent().unwrap_or(first);
+        let e = Error::Manifest {
+            path: manifest.to_path_buf(),
+            message: format!(
+                "plugin `{name}` is already served from `{}`; folder `{}` claims the same \
+                 name (one folder per plugin: give this one its own `name`)",
+                first.display(),
+                folder.display()
+            ),
+        };
+        self.inner.events.emit(RegistryEvent::Rejected {
+            plugin: name.to_string(),
+            class: e.class().to_string(),
+            reason: e.to_string(),
+        });
+        e
     }
 
     fn load_version(&self, manifest: &Path) -> Result<String> {

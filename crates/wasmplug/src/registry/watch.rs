@@ -27,7 +27,7 @@ use notify::{RecursiveMode, Watcher as _};
 use super::Registry;
 use super::disk::{Verdict, digest, fingerprint};
 use crate::error::{Error, Result};
-use crate::manifest::MANIFEST_FILE;
+use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// Keeps watching while alive; dropping it stops the watcher thread.
 pub struct Watcher {
@@ -227,12 +227,12 @@ fn sync_folder(registry: &Registry, folder: &Path, changed: &BTreeSet<PathBuf>) 
         );
     }
     for dir in &dirs {
-        sync_version(registry, &dir.join(MANIFEST_FILE));
+        sync_version(registry, folder, &dir.join(MANIFEST_FILE));
     }
 }
 
-/// Loads, or removes, the version whose manifest is `manifest`.
-fn sync_version(registry: &Registry, manifest: &Path) {
+/// Loads, or removes, the version whose manifest is `manifest` (of plugin folder `folder`).
+fn sync_version(registry: &Registry, folder: &Path, manifest: &Path) {
     if !manifest.exists() {
         if let Some((name, version)) = registry.version_for_manifest(manifest) {
             let _ = match registry.forget_version(&name, &version) {
@@ -267,6 +267,16 @@ fn sync_version(registry: &Registry, manifest: &Path) {
             }
             Some(Verdict::Loaded) | None => {}
         }
+    }
+    // A folder claiming a name that another folder of the directory serves (a copy that
+    // kept its `name`) is refused, as at start-up (`load_dir.rs`); a version already
+    // loaded from these files (an admin upload) is not.
+    if registry.version_for_manifest(&manifest).is_none()
+        && let Ok(parsed) = Manifest::from_file(&manifest)
+        && let Some(first) = registry.served_from_sibling(parsed.name.as_str(), folder)
+    {
+        registry.duplicate(parsed.name.as_str(), folder, &first, &manifest);
+        return;
     }
     if let Err(e) = registry.load(&manifest) {
         tracing::debug!(manifest = %manifest.display(), "reload refused: {e}");

@@ -504,3 +504,60 @@ fn a_second_folder_with_the_same_plugin_name_is_refused_at_start_up() {
     assert_eq!(again.iter().filter(|(_, r)| r.is_err()).count(), 1);
     assert_eq!(registry.plugins()[0].versions.len(), 1);
 }
+
+/// The watcher applies the same rule to a folder that appears later: a copy of a served
+/// plugin's folder (same name, new module) is refused with a `Rejected` event and the
+/// original keeps serving; a new version written into the original folder still loads.
+#[test]
+fn the_watcher_refuses_a_copied_plugin_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    Spec::new("svc", "1.0.0").write(dir.path());
+    let registry = Registry::new(RegistryConfig {
+        debounce: Duration::from_millis(30),
+        ..RegistryConfig::default()
+    });
+    registry.load_dir(dir.path()).unwrap();
+    let sha = registry.plugins()[0].versions[0].sha256.clone();
+    let events = registry.subscribe();
+    let _watcher = registry.watch(dir.path()).unwrap();
+    let wait = |pred: &dyn Fn(&RegistryEvent) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(e) = events.recv_timeout(Duration::from_millis(20))
+                && pred(&e)
+            {
+                return Some(e);
+            }
+        }
+        None
+    };
+    let copy = Spec {
+        pad: 64,
+        ..Spec::new("svc", "1.0.0")
+    };
+    let folder = dir.path().join("svc-copy");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("plugin.wasm"), copy.wasm()).unwrap();
+    std::fs::write(folder.join("plugin.toml"), copy.manifest()).unwrap();
+    match wait(&|e| matches!(e, RegistryEvent::Rejected { .. })) {
+        Some(RegistryEvent::Rejected { plugin, reason, .. }) => {
+            assert_eq!(plugin, "svc");
+            assert!(reason.contains("already served from"), "{reason}");
+        }
+        other => panic!("the copy was not refused: {other:?}"),
+    }
+    let status = &registry.plugins()[0];
+    assert_eq!(status.versions.len(), 1);
+    assert_eq!(
+        status.versions[0].sha256, sha,
+        "the copy replaced the original"
+    );
+    // The original folder still hot-reloads.
+    Spec::new("svc", "1.1.0").write(dir.path());
+    assert!(
+        wait(&|e| matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0"))
+            .is_some(),
+        "the original folder's new version did not load"
+    );
+    assert_eq!(version_of(&registry, &CallOptions::default()), "1.1.0");
+}
