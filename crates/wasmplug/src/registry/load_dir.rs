@@ -100,8 +100,8 @@ impl Registry {
 
     /// The manifest of a loaded version of `name` that lives, still on disk, in another
     /// folder of the directory that holds `folder` (a second folder claiming a plugin's
-    /// name). A version whose files are gone does not count: a folder being renamed hands
-    /// its plugin over to its new name.
+    /// name). A version whose manifest is gone does not count (its folder was removed or
+    /// renamed: the watcher is about to forget it).
     pub(super) fn served_from_sibling(&self, name: &str, folder: &Path) -> Option<PathBuf> {
         let folder = folder
             .canonicalize()
