@@ -90,6 +90,7 @@ impl Registry {
         let fail = |e: Error| (e, Some(digest.clone()));
         let name = manifest.name.to_string();
         if let Some(version) = self.find_digest(&name, &digest) {
+            self.adopt_if_moved(&name, &digest, path);
             self.inner
                 .verdicts
                 .record(path, digest.clone(), Verdict::Loaded);
@@ -129,6 +130,26 @@ impl Registry {
             .verdicts
             .record(path, digest.clone(), Verdict::Loaded);
         Ok(version)
+    }
+
+    /// The version of `name` loaded from files with `digest`, whose manifest is gone, now
+    /// belongs to `path`, where the same files are (its plugin folder was renamed).
+    fn adopt_if_moved(&self, name: &str, digest: &str, path: &Path) {
+        let table = self.inner.table.load();
+        let Some(route) = table
+            .plugins
+            .get(name)
+            .and_then(|e| e.routes.iter().find(|r| r.version.digest == digest))
+        else {
+            return;
+        };
+        if route
+            .version
+            .manifest()
+            .is_some_and(|old| old != path && !old.is_file())
+        {
+            route.version.moved_to(path);
+        }
     }
 
     /// The version of `name` loaded from files with `digest`, if any.
@@ -258,7 +279,7 @@ impl Registry {
         let current = self.primary(name).ok_or_else(|| Error::PluginNotFound {
             name: name.to_string(),
         })?;
-        let manifest = current.manifest.clone().ok_or_else(|| {
+        let manifest = current.manifest().ok_or_else(|| {
             Error::invalid_plugin(format!(
                 "`{name}` was added without a manifest, so there is nothing to reload it from"
             ))
@@ -296,7 +317,7 @@ impl Registry {
                 );
         }
         for route in &entry.routes {
-            if let Some(manifest) = &route.version.manifest {
+            if let Some(manifest) = &route.version.manifest() {
                 match digest(manifest) {
                     Ok((digest, _)) => {
                         self.inner
@@ -373,7 +394,7 @@ impl Registry {
                 version: version.to_string(),
             });
         }
-        Ok(route.version.manifest.clone())
+        Ok(route.version.manifest())
     }
 
     /// The plugin and version loaded from `manifest`, if any.
@@ -386,7 +407,7 @@ impl Registry {
             entry
                 .routes
                 .iter()
-                .find(|r| r.version.manifest.as_deref() == Some(manifest))
+                .find(|r| r.version.manifest().as_deref() == Some(manifest))
                 .map(|r| (name.clone(), r.version.version.clone()))
         })
     }
@@ -398,7 +419,7 @@ impl Registry {
             .plugins
             .values()
             .flat_map(|e| e.routes.iter())
-            .filter_map(|r| r.version.manifest.clone())
+            .filter_map(|r| r.version.manifest())
             .filter(|m| m.starts_with(folder))
             .collect()
     }

@@ -113,8 +113,37 @@ impl Registry {
             .get(name)?
             .routes
             .iter()
-            .filter_map(|r| r.version.manifest.clone())
+            .filter_map(|r| r.version.manifest())
             .find(|m| m.starts_with(parent) && !m.starts_with(&folder) && m.is_file())
+    }
+
+    /// Where the files of version `version` of `name`, whose manifest `gone` was removed,
+    /// are now: a manifest of the same name, version and digest in a folder of `root` (the
+    /// folder was renamed). The version then belongs to that manifest and stays loaded.
+    pub(super) fn adopt_moved(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        root: &Path,
+    ) -> Option<PathBuf> {
+        let table = self.inner.table.load();
+        let route = table.plugins.get(name)?.route(version)?;
+        let moved = dir::plugin_folders(root)
+            .ok()?
+            .iter()
+            .flat_map(|folder| dir::versions(folder))
+            .filter(|v| v.name.as_deref() == Some(name) && v.version.as_ref() == Some(version))
+            .map(|v| v.manifest.canonicalize().unwrap_or(v.manifest))
+            .find(|m| {
+                super::disk::digest(m).is_ok_and(|(digest, _)| digest == route.version.digest)
+            })?;
+        route.version.moved_to(&moved);
+        self.inner.verdicts.record(
+            &moved,
+            route.version.digest.clone(),
+            super::disk::Verdict::Loaded,
+        );
+        Some(moved)
     }
 
     /// Refuses every manifest of `folder`: plugin `name` is already served from the

@@ -40,8 +40,8 @@ pub(crate) struct LoadedVersion {
     pub(crate) version: semver::Version,
     pub(crate) breaker: Breaker,
     pub(crate) metrics: VersionMetrics,
-    /// The manifest it was loaded from, if any.
-    pub(crate) manifest: Option<PathBuf>,
+    /// The manifest it was loaded from, if any (see [`LoadedVersion::manifest`]).
+    manifest: Mutex<Option<PathBuf>>,
     /// sha256 over the manifest text and the module bytes: a rewrite with this digest is a
     /// no-op.
     pub(crate) digest: String,
@@ -67,13 +67,27 @@ impl LoadedVersion {
             version: meta.version.clone(),
             breaker: Breaker::new(breaker),
             metrics,
-            manifest,
+            manifest: Mutex::new(manifest),
             digest,
             calls: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             window: Mutex::new(VecDeque::new()),
             plugin,
         }
+    }
+
+    /// The manifest it was loaded from, if any. It changes when the same files turn up
+    /// under another path after the old one is gone (a renamed plugin folder).
+    pub(crate) fn manifest(&self) -> Option<PathBuf> {
+        self.manifest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records that this version's files now live at `manifest`.
+    pub(crate) fn moved_to(&self, manifest: &std::path::Path) {
+        *self.manifest.lock().unwrap_or_else(|p| p.into_inner()) = Some(manifest.to_path_buf());
     }
 
     /// Records a call's outcome; returns the failure rate of the window when it holds at

@@ -235,6 +235,16 @@ fn sync_folder(registry: &Registry, folder: &Path, changed: &BTreeSet<PathBuf>) 
 fn sync_version(registry: &Registry, folder: &Path, manifest: &Path) {
     if !manifest.exists() {
         if let Some((name, version)) = registry.version_for_manifest(manifest) {
+            // The same files under another folder: the folder was renamed, the version
+            // stays (and now belongs to its new manifest).
+            if let Some(moved) = folder
+                .parent()
+                .and_then(|root| registry.adopt_moved(&name, &version, root))
+            {
+                tracing::info!(from = %manifest.display(), to = %moved.display(), "plugin files moved");
+                registry.inner.verdicts.forget(manifest);
+                return;
+            }
             let _ = match registry.forget_version(&name, &version) {
                 Ok(_) => Ok(()),
                 Err(e) => {

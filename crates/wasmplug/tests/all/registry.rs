@@ -561,3 +561,60 @@ fn the_watcher_refuses_a_copied_plugin_folder() {
     );
     assert_eq!(version_of(&registry, &CallOptions::default()), "1.1.0");
 }
+
+/// A renamed plugin folder is not a second folder claiming the name: the plugin keeps
+/// serving, with no unload in between (whichever of the two folder events the watcher
+/// handles first), and the folder keeps hot-reloading under its new name.
+#[test]
+fn a_renamed_plugin_folder_keeps_serving_and_reloading() {
+    let dir = tempfile::tempdir().unwrap();
+    Spec::new("svc", "1.0.0").write(dir.path());
+    let registry = Registry::new(RegistryConfig {
+        debounce: Duration::from_millis(30),
+        ..RegistryConfig::default()
+    });
+    registry.load_dir(dir.path()).unwrap();
+    let events = registry.subscribe();
+    let _watcher = registry.watch(dir.path()).unwrap();
+    let wait = |within: Duration, pred: &dyn Fn(&RegistryEvent) -> bool| {
+        let deadline = std::time::Instant::now() + within;
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(e) = events.recv_timeout(Duration::from_millis(20)) {
+                if pred(&e) {
+                    return Ok(seen);
+                }
+                seen.push(e);
+            }
+        }
+        Err(seen)
+    };
+    std::fs::rename(dir.path().join("svc"), dir.path().join("svc-moved")).unwrap();
+    // Give the watcher time to handle both folders.
+    let quiet = wait(Duration::from_millis(1500), &|_| false).unwrap_err();
+    assert!(
+        !quiet.iter().any(|e| matches!(
+            e,
+            RegistryEvent::Rejected { .. } | RegistryEvent::Unloaded { .. }
+        )),
+        "{quiet:?}"
+    );
+    assert_eq!(version_of(&registry, &CallOptions::default()), "1.0.0");
+    let moved = dir.path().join("svc-moved");
+    let next = Spec::new("svc", "1.1.0");
+    std::fs::write(moved.join("plugin.wasm.tmp"), next.wasm()).unwrap();
+    std::fs::rename(moved.join("plugin.wasm.tmp"), moved.join("plugin.wasm")).unwrap();
+    std::fs::write(moved.join("plugin.toml"), next.manifest()).unwrap();
+    let seen = wait(
+        Duration::from_secs(10),
+        &|e| matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0"),
+    )
+    .unwrap_or_else(|seen| panic!("1.1.0 did not load: {seen:?}"));
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, RegistryEvent::Rejected { .. })),
+        "{seen:?}"
+    );
+    assert_eq!(version_of(&registry, &CallOptions::default()), "1.1.0");
+}

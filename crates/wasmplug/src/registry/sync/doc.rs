@@ -156,7 +156,7 @@ impl Registry {
                     version: r.version.version.clone(),
                     sha256: r.version.plugin.compiled().sha256().to_string(),
                 };
-                (v, r.version.manifest.clone())
+                (v, r.version.manifest())
             })
             .collect();
         let doc = PluginDoc {
