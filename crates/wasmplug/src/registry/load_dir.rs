@@ -117,7 +117,7 @@ impl Registry {
             .find(|m| m.starts_with(parent) && !m.starts_with(&folder) && m.is_file())
     }
 
-    /// Where the files of version `version` of `name`, whose manifest `gone` was removed,
+    /// Where the files of version `version` of `name`, whose manifest was removed,
     /// are now: a manifest of the same name, version and digest in a folder of `root` (the
     /// folder was renamed). The version then belongs to that manifest and stays loaded.
     pub(super) fn adopt_moved(
