@@ -1,22 +1,15 @@
 //! Regression tests for issue 11 (reliability) in the registry and its watcher: each test
 //! is named after the defect it guards and failed before the fix.
 
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use wasmplug::{CallOptions, Error, Registry, RegistryConfig, RegistryEvent};
+use wasmplug::{CallOptions, Error, Registry, RegistryEvent};
 
+use crate::support::{quick_registry as registry, wait_for};
 use crate::versioned::Spec;
 
 fn v(s: &str) -> semver::Version {
     semver::Version::parse(s).unwrap()
-}
-
-fn registry() -> Registry {
-    Registry::new(RegistryConfig {
-        debounce: Duration::from_millis(30),
-        ..RegistryConfig::default()
-    })
 }
 
 fn serving(registry: &Registry, name: &str) -> String {
@@ -36,23 +29,6 @@ fn weights(registry: &Registry, name: &str) -> Vec<(String, u32)> {
         .into_iter()
         .map(|v| (v.version, v.weight))
         .collect()
-}
-
-/// Waits until `pred` holds for an event (at most `within`), returning it.
-fn wait_for(
-    events: &Receiver<RegistryEvent>,
-    within: Duration,
-    pred: impl Fn(&RegistryEvent) -> bool,
-) -> Option<RegistryEvent> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Ok(e) = events.recv_timeout(Duration::from_millis(20))
-            && pred(&e)
-        {
-            return Some(e);
-        }
-    }
-    None
 }
 
 fn is_rejected(e: &RegistryEvent) -> bool {

@@ -84,3 +84,28 @@ pub fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     (out, text)
 }
+
+/// A registry whose hot-reload watcher waits only 30 ms for files to settle (tests).
+pub fn quick_registry() -> wasmplug::Registry {
+    wasmplug::Registry::new(wasmplug::RegistryConfig {
+        debounce: std::time::Duration::from_millis(30),
+        ..wasmplug::RegistryConfig::default()
+    })
+}
+
+/// Waits until `pred` holds for an event (at most `within`), returning it.
+pub fn wait_for(
+    events: &std::sync::mpsc::Receiver<wasmplug::RegistryEvent>,
+    within: std::time::Duration,
+    pred: impl Fn(&wasmplug::RegistryEvent) -> bool,
+) -> Option<wasmplug::RegistryEvent> {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Ok(e) = events.recv_timeout(std::time::Duration::from_millis(20))
+            && pred(&e)
+        {
+            return Some(e);
+        }
+    }
+    None
+}

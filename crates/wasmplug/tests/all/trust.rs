@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmparser::{Parser, Payload};
@@ -198,15 +198,10 @@ fn wait_for(
     events: &std::sync::mpsc::Receiver<RegistryEvent>,
     what: impl Fn(&RegistryEvent) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(e) = events.recv_timeout(Duration::from_millis(50))
-            && what(&e)
-        {
-            return;
-        }
-    }
-    panic!("the expected registry event did not come within 10 s");
+    assert!(
+        crate::support::wait_for(events, Duration::from_secs(10), what).is_some(),
+        "the expected registry event did not come within 10 s"
+    );
 }
 
 #[test]
