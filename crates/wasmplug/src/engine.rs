@@ -17,7 +17,7 @@ use wasmtime::Linker;
 use crate::cache::CacheOutcome;
 use crate::epoch::EpochClock;
 use crate::error::{Error, Result};
-use crate::host::HostState;
+use crate::host::{Flavour, HostState};
 
 /// Default maximum wasm stack per call (the wasmtime default).
 pub const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
@@ -126,7 +126,8 @@ pub struct Engine {
 
 struct Inner {
     wasmtime: wasmtime::Engine,
-    linker: Linker<HostState>,
+    /// The linkers of core modules, by [`Flavour`]: async, sync.
+    linkers: [Linker<HostState>; 2],
     /// The linker of component plugins (WASI 0.2 and `wasmplug:plugin/host`).
     component_linker: wasmtime::component::Linker<HostState>,
     config: EngineConfig,
@@ -180,7 +181,10 @@ impl Engine {
             wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         let wasmtime = wasmtime::Engine::new(&wt).map_err(engine_err)?;
-        let linker = crate::host::linker(&wasmtime).map_err(engine_err)?;
+        let linkers = [Flavour::Async, Flavour::Sync]
+            .map(|flavour| crate::host::linker(&wasmtime, flavour).map_err(engine_err));
+        let [a, s] = linkers;
+        let linkers = [a?, s?];
         let component_linker = crate::component::linker(&wasmtime).map_err(engine_err)?;
         let clock = EpochClock::start(wasmtime.clone()).map_err(|e| Error::Engine {
             message: format!("cannot start the epoch ticker thread: {e}"),
@@ -189,7 +193,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 cache_tag: crate::cache::CacheTag::of(&wasmtime),
                 wasmtime,
-                linker,
+                linkers,
                 component_linker,
                 config,
                 clock,
@@ -258,8 +262,12 @@ impl Engine {
         &self.inner.wasmtime
     }
 
-    pub(crate) fn linker(&self) -> &Linker<HostState> {
-        &self.inner.linker
+    /// The core-module linker of `flavour`.
+    pub(crate) fn linker(&self, flavour: Flavour) -> &Linker<HostState> {
+        match flavour {
+            Flavour::Async => &self.inner.linkers[0],
+            Flavour::Sync => &self.inner.linkers[1],
+        }
     }
 
     pub(crate) fn component_linker(&self) -> &wasmtime::component::Linker<HostState> {

@@ -41,6 +41,25 @@ pub struct HostState {
     /// Set while an async caller's call runs: the epoch callback then yields at every tick
     /// and marks the call as slow (see `plugin::drive`).
     pub(crate) slice: Option<crate::plugin::SliceUsed>,
+    /// How guest code is entered in this store (fixed when the store is created).
+    pub(crate) flavour: Flavour,
+}
+
+/// How a store's guest code is entered and how its host functions wait.
+///
+/// Wasmtime requires `*_async` entry (a fiber per call) in a store whose linker defined
+/// any async host function, which every call from async code needs (the gateway: a host
+/// function must not block a worker). A synchronous caller on a plain thread has no worker
+/// to protect: its instances come from a second linker whose host functions block the
+/// calling thread instead, and are entered with wasmtime's plain `call` (no fiber, no
+/// driver: the noop call in `docs/performance.md`). Each instance is of one flavour, fixed
+/// at creation; the pool hands an instance only to callers of its flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// `*_async` entry on a fiber; host functions are awaited.
+    Async,
+    /// Plain entry on the calling thread; host functions block it.
+    Sync,
 }
 
 /// The WASI context of an instance: preview 1 for a core module, 0.2 for a component. The
@@ -157,6 +176,7 @@ impl HostState {
             request_id: None,
             export: None,
             slice: None,
+            flavour: Flavour::Async,
         })
     }
 
@@ -224,14 +244,43 @@ pub enum HostTrap {
     },
 }
 
-/// Builds the linker shared by all plugins of an engine: WASI and the built-in host
-/// functions. Application host functions are added per plugin (see
+/// Builds a linker shared by all plugins of an engine: WASI and the built-in host
+/// functions, in `flavour`. Application host functions are added per plugin (see
 /// [`crate::HostFunctions`]).
-pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
+pub(crate) fn linker(
+    engine: &wasmtime::Engine,
+    flavour: Flavour,
+) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    // Async WASI: calls run on fibers, possibly on a tokio worker, where the sync flavour's
-    // `block_on` would panic.
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| s.wasi.p1())?;
-    crate::host_fn::link_builtins(&mut linker)?;
+    match flavour {
+        // Async WASI: calls run on fibers, possibly on a tokio worker, where the sync
+        // flavour's `block_on` would panic.
+        Flavour::Async => {
+            wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| s.wasi.p1())?
+        }
+        // Only ever entered from a thread outside any tokio runtime (see `Flavour`).
+        Flavour::Sync => {
+            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| s.wasi.p1())?
+        }
+    }
+    crate::host_fn::link_builtins(&mut linker, flavour)?;
     Ok(linker)
+}
+
+/// Calls `func` in the store's [`Flavour`]: `call_async` on a fiber, or the plain `call`.
+/// The one way host code enters guest code, so both flavours run the same protocol.
+pub(crate) async fn enter<S, P, R>(
+    mut store: S,
+    func: &wasmtime::TypedFunc<P, R>,
+    params: P,
+) -> wasmtime::Result<R>
+where
+    S: wasmtime::AsContextMut<Data = HostState>,
+    P: wasmtime::WasmParams + Sync,
+    R: wasmtime::WasmResults + Sync,
+{
+    match store.as_context_mut().data().flavour {
+        Flavour::Sync => func.call(store, params),
+        Flavour::Async => func.call_async(store, params).await,
+    }
 }

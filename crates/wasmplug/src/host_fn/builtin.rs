@@ -1,5 +1,7 @@
 //! The built-in host functions of module `wasmplug` (docs/abi.md section 5).
 
+use std::future::Future;
+
 use serde::{Deserialize, Serialize};
 use wasmparser::ValType::{self, I32};
 use wasmtime::{Caller, Linker};
@@ -9,7 +11,8 @@ use super::http::HttpRequest;
 use super::kv::{KvError, KvNamespace};
 use super::ops;
 use crate::abi::{HOST_MODULE, MAX_ERROR_MESSAGE_LEN};
-use crate::host::{HostState, HostTrap};
+use crate::host::{Flavour, HostState, HostTrap};
+use crate::plugin::block_on;
 
 /// Signatures of the built-in host functions: `(name, params, results)`.
 const BUILTINS: &[(&str, &[ValType], &[ValType])] = &[
@@ -56,8 +59,11 @@ struct ResponseHead<'a> {
 
 type Ctx<'c> = Caller<'c, HostState>;
 
-/// Links the built-in host functions.
-pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// Links the built-in host functions in `flavour`.
+pub(crate) fn link_builtins(
+    linker: &mut Linker<HostState>,
+    flavour: Flavour,
+) -> wasmtime::Result<()> {
     let m = HOST_MODULE;
     linker.func_wrap(
         m,
@@ -85,8 +91,9 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             wasmtime::Result::<()>::Ok(())
         },
     )?;
-    linker.func_wrap_async(
-        m,
+    define_waiting(
+        linker,
+        flavour,
         "config_get",
         |mut c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
             Box::new(async move {
@@ -102,13 +109,19 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             })
         },
     )?;
-    linker.func_wrap_async(m, "kv_get", |c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
-        kv_op(c, ("kv key", kp, kl), None, out, |ns, key, _| {
-            ns.get(key).map(|v| v.map_or(Reply::None, Reply::Bytes))
-        })
-    })?;
-    linker.func_wrap_async(
-        m,
+    define_waiting(
+        linker,
+        flavour,
+        "kv_get",
+        |c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
+            kv_op(c, ("kv key", kp, kl), None, out, |ns, key, _| {
+                ns.get(key).map(|v| v.map_or(Reply::None, Reply::Bytes))
+            })
+        },
+    )?;
+    define_waiting(
+        linker,
+        flavour,
         "kv_set",
         |c: Ctx<'_>, (kp, kl, vp, vl, out): (u32, u32, u32, u32, u32)| {
             kv_op(
@@ -120,8 +133,9 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             )
         },
     )?;
-    linker.func_wrap_async(
-        m,
+    define_waiting(
+        linker,
+        flavour,
         "kv_delete",
         |c: Ctx<'_>, (kp, kl, out): (u32, u32, u32)| {
             kv_op(c, ("kv key", kp, kl), None, out, |ns, key, _| {
@@ -130,8 +144,9 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             })
         },
     )?;
-    linker.func_wrap_async(
-        m,
+    define_waiting(
+        linker,
+        flavour,
         "kv_list",
         |c: Ctx<'_>, (pp, pl, out): (u32, u32, u32)| {
             kv_op(c, ("kv prefix", pp, pl), None, out, |ns, prefix, _| {
@@ -139,8 +154,9 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
             })
         },
     )?;
-    linker.func_wrap_async(
-        m,
+    define_waiting(
+        linker,
+        flavour,
         "http_request",
         |mut c: Ctx<'_>, (hp, hl, bp, bl, out): (u32, u32, u32, u32, u32)| {
             Box::new(async move {
@@ -166,6 +182,65 @@ pub(crate) fn link_builtins(linker: &mut Linker<HostState>) -> wasmtime::Result<
         },
     )?;
     Ok(())
+}
+
+/// A host function's future: it waits for a kv backend, an HTTP response or the guest's
+/// `allocate`.
+type HostFuture<'a> = Box<dyn Future<Output = wasmtime::Result<i32>> + Send + 'a>;
+
+/// Defines built-in `name`, whose body waits: awaited on the call's fiber in the async
+/// flavour, run to completion on the calling thread in the sync one (see [`Flavour`]).
+fn define_waiting<P: FromVals>(
+    linker: &mut Linker<HostState>,
+    flavour: Flavour,
+    name: &str,
+    body: impl for<'a> Fn(Ctx<'a>, P) -> HostFuture<'a> + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    match flavour {
+        Flavour::Async => {
+            linker.func_wrap_async(HOST_MODULE, name, body)?;
+        }
+        Flavour::Sync => {
+            let (params, results) = builtin_signature(name).expect("a built-in's name");
+            // Every built-in takes and returns `i32`s only.
+            let i32s = |n: usize| std::iter::repeat_n(wasmtime::ValType::I32, n);
+            let ty =
+                wasmtime::FuncType::new(linker.engine(), i32s(params.len()), i32s(results.len()));
+            linker.func_new(HOST_MODULE, name, ty, move |c, vals, out| {
+                let status = block_on(Box::into_pin(body(c, P::from_vals(vals))))?;
+                out[0] = wasmtime::Val::I32(status);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The parameters of a waiting built-in (all `i32`, read as `u32`), from untyped values.
+trait FromVals: wasmtime::WasmTyList + Send + 'static {
+    fn from_vals(vals: &[wasmtime::Val]) -> Self;
+}
+
+fn u32_at(vals: &[wasmtime::Val], i: usize) -> u32 {
+    vals[i].unwrap_i32() as u32
+}
+
+impl FromVals for (u32, u32, u32) {
+    fn from_vals(v: &[wasmtime::Val]) -> Self {
+        (u32_at(v, 0), u32_at(v, 1), u32_at(v, 2))
+    }
+}
+
+impl FromVals for (u32, u32, u32, u32, u32) {
+    fn from_vals(v: &[wasmtime::Val]) -> Self {
+        (
+            u32_at(v, 0),
+            u32_at(v, 1),
+            u32_at(v, 2),
+            u32_at(v, 3),
+            u32_at(v, 4),
+        )
+    }
 }
 
 async fn http(
@@ -209,7 +284,7 @@ fn kv_op<'a>(
     value: Option<(&'static str, u32, u32)>,
     out: u32,
     work: KvWork,
-) -> Box<dyn std::future::Future<Output = wasmtime::Result<i32>> + Send + 'a> {
+) -> HostFuture<'a> {
     Box::new(async move {
         let (services, key, value) = {
             let guest = Guest::new(&mut caller)?;

@@ -99,7 +99,7 @@ impl<'a, 'c> Guest<'a, 'c> {
             _ => return Err(HostTrap::NoAllocate.into()),
         };
         // Re-entering the guest: the call's deadline and fuel keep running.
-        let ptr = allocate.call_async(&mut *self.caller, len).await?;
+        let ptr = crate::host::enter(&mut *self.caller, &allocate, len).await?;
         if ptr == 0 {
             return Err(HostTrap::AllocFailed { len }.into());
         }

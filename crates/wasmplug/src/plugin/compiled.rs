@@ -15,7 +15,7 @@ use crate::cache::CacheOutcome;
 use crate::capability::Capabilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::host::HostState;
+use crate::host::{Flavour, HostState};
 use crate::host_fn::{HostConfig, Services};
 use crate::limits::Limits;
 use crate::policy::InstancePolicy;
@@ -43,12 +43,28 @@ pub struct CompiledPlugin {
 /// The pre-linked form instances are created from: the plugin's kind, chosen once here.
 #[derive(Clone)]
 pub(crate) enum Pre {
-    /// A core module (ABI v1).
-    Module(InstancePre<HostState>),
+    /// A core module (ABI v1), linked in both flavours.
+    Module(ModulePre),
     /// A component of the `wasmplug:plugin` world.
     Component(wasmtime::component::InstancePre<HostState>),
     /// A `wasi:http/proxy` component (`kind = "wasi-http"`).
     Http(wasmtime_wasi_http::p2::bindings::ProxyPre<HostState>),
+}
+
+/// A core module linked once per [`Flavour`] (see there for why there are two).
+#[derive(Clone)]
+pub(crate) struct ModulePre {
+    pres: [InstancePre<HostState>; 2],
+}
+
+impl ModulePre {
+    /// The pre-linked module of `flavour`.
+    pub(crate) fn get(&self, flavour: Flavour) -> &InstancePre<HostState> {
+        match flavour {
+            Flavour::Async => &self.pres[0],
+            Flavour::Sync => &self.pres[1],
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -388,16 +404,13 @@ impl CompiledPlugin {
     }
 
     /// Links `module` (a snapshot of this plugin) like the plugin's own module.
-    pub(crate) fn link(
-        &self,
-        module: &wasmtime::Module,
-    ) -> wasmtime::Result<InstancePre<HostState>> {
+    pub(crate) fn link(&self, module: &wasmtime::Module) -> wasmtime::Result<ModulePre> {
         link(&self.inner.engine, &self.inner.host_functions, module)
     }
 
     /// This plugin, instantiated from `pre` (a snapshot) from now on; `None` keeps the
     /// original (the module could not be snapshotted).
-    pub(crate) fn with_snapshot(&self, pre: Option<InstancePre<HostState>>) -> CompiledPlugin {
+    pub(crate) fn with_snapshot(&self, pre: Option<ModulePre>) -> CompiledPlugin {
         let mut inner = Inner::clone(&self.inner);
         inner.preinit_source = None;
         if let Some(pre) = pre {
@@ -470,17 +483,24 @@ impl CompiledPlugin {
     }
 }
 
-/// Links `module` with the engine's host functions and WASI, plus the application's.
+/// Links `module` with the engine's host functions and WASI, plus the application's, in
+/// both flavours.
 fn link(
     engine: &Engine,
     functions: &crate::host_fn::HostFunctions,
     module: &wasmtime::Module,
-) -> wasmtime::Result<InstancePre<HostState>> {
-    if functions.is_empty() {
-        engine.linker().instantiate_pre(module)
-    } else {
-        let mut linker = engine.linker().clone();
-        functions.link(&mut linker)?;
-        linker.instantiate_pre(module)
-    }
+) -> wasmtime::Result<ModulePre> {
+    let link = |flavour| {
+        let linker = engine.linker(flavour);
+        if functions.is_empty() {
+            linker.instantiate_pre(module)
+        } else {
+            let mut linker = linker.clone();
+            functions.link(&mut linker, flavour)?;
+            linker.instantiate_pre(module)
+        }
+    };
+    Ok(ModulePre {
+        pres: [link(Flavour::Async)?, link(Flavour::Sync)?],
+    })
 }

@@ -77,7 +77,11 @@ impl Plugin {
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let compiled = &self.inner.compiled;
-        let mut slot = self.inner.pool.acquire(compiled, slice).await?;
+        let mut slot = self
+            .inner
+            .pool
+            .acquire(compiled, slice, crate::host::Flavour::Async)
+            .await?;
         let instance = slot
             .instance
             .as_mut()

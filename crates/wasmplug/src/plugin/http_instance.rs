@@ -29,7 +29,7 @@ impl HttpInstance {
         pre: &ProxyPre<HostState>,
         slice: Option<&SliceUsed>,
     ) -> Result<HttpInstance> {
-        let mut store = new_store(compiled, slice, true)?;
+        let mut store = new_store(compiled, slice, true, crate::host::Flavour::Async)?;
         let proxy = pre
             .instantiate_async(&mut store)
             .await

@@ -25,7 +25,7 @@ use crate::clock::Stamp;
 use crate::component::{self, ComponentExports, ExportLookup, Outcome};
 use crate::epoch::{MAX_DEADLINE_TICKS, timeout_ticks};
 use crate::error::{Error, Result};
-use crate::host::HostState;
+use crate::host::{Flavour, HostState, enter};
 
 pub(crate) type PluginFn = TypedFunc<(u32, u32), i64>;
 
@@ -78,14 +78,16 @@ fn on_epoch(state: &HostState) -> UpdateDeadline {
 impl Instance {
     /// Instantiates `compiled` and, unless it starts from a pre-initialised snapshot, runs
     /// `_initialize` and `init`.
+    /// A core module's instance is of `flavour`; a component's is always async.
     pub(crate) async fn new(
         compiled: &CompiledPlugin,
         slice: Option<&super::drive::SliceUsed>,
+        flavour: Flavour,
     ) -> Result<Instance> {
         match compiled.pre() {
             Pre::Module(pre) => {
                 let initialize = !compiled.preinitialized();
-                Instance::from_pre(compiled, pre, initialize, slice).await
+                Instance::from_pre(compiled, pre.get(flavour), initialize, slice, flavour).await
             }
             Pre::Component(pre) => Instance::component(compiled, pre, slice).await,
             // Served per request by `Plugin::handle_http`, never through `call`.
@@ -103,7 +105,7 @@ impl Instance {
         pre: &wasmtime::component::InstancePre<HostState>,
         slice: Option<&super::drive::SliceUsed>,
     ) -> Result<Instance> {
-        let mut store = new_store(compiled, slice, true)?;
+        let mut store = new_store(compiled, slice, true, Flavour::Async)?;
         let exports = component::instantiate(&mut store, pre)
             .await
             .map_err(|e| instantiate_failed(compiled, &store, e))?;
@@ -129,18 +131,20 @@ impl Instance {
 
     /// Instantiates `pre` (the plugin's own module, or the instrumented one a snapshot is
     /// taken from) with `compiled`'s limits and grants; `initialize` runs `_initialize`
-    /// and `init`.
+    /// and `init`. `pre` must be linked in `flavour`.
     pub(crate) async fn from_pre(
         compiled: &CompiledPlugin,
         pre: &wasmtime::InstancePre<HostState>,
         initialize: bool,
         slice: Option<&super::drive::SliceUsed>,
+        flavour: Flavour,
     ) -> Result<Instance> {
-        let mut store = new_store(compiled, slice, false)?;
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| instantiate_failed(compiled, &store, e))?;
+        let mut store = new_store(compiled, slice, false, flavour)?;
+        let instance = match flavour {
+            Flavour::Async => pre.instantiate_async(&mut store).await,
+            Flavour::Sync => pre.instantiate(&mut store),
+        }
+        .map_err(|e| instantiate_failed(compiled, &store, e))?;
         let memory = instance
             .get_export(&mut store, abi::EXPORT_MEMORY)
             .ok_or_else(|| Error::MissingExport {
@@ -182,7 +186,7 @@ impl Instance {
                 .map_err(typed_err)?;
             let start = arm(&mut this.store, compiled)?;
             this.store.data_mut().function = compiled.services().init_index() + 1;
-            let result = f.call_async(&mut this.store, ()).await;
+            let result = enter(&mut this.store, &f, ()).await;
             checked(
                 &mut this.store,
                 compiled,
@@ -218,6 +222,11 @@ impl Instance {
             Entry::Module(exports) => Some((&mut self.store, exports.instance)),
             Entry::Component(_) => None,
         }
+    }
+
+    /// How this instance is entered (see [`Flavour`]).
+    pub(crate) fn flavour(&self) -> Flavour {
+        self.store.data().flavour
     }
 
     /// Resource use of the last call: fuel consumed (when metered) and the bytes of memory
@@ -388,11 +397,12 @@ fn guest_error(function: &str, mut message: String, code: Option<i32>) -> Error 
 }
 
 /// A store for one instance of `compiled`: its limits, grants and WASI flavour, the memory
-/// limiter, fuel and the epoch callback, armed for instantiation.
+/// limiter, fuel and the epoch callback, armed for instantiation; entered in `flavour`.
 pub(super) fn new_store(
     compiled: &CompiledPlugin,
     slice: Option<&super::drive::SliceUsed>,
     component: bool,
+    flavour: Flavour,
 ) -> Result<Store<HostState>> {
     let limits = compiled.limits();
     let engine = compiled.engine().config();
@@ -408,6 +418,7 @@ pub(super) fn new_store(
     let mut store = Store::new(compiled.engine().wasmtime(), state);
     store.limiter(|s| &mut s.memory);
     store.data_mut().slice = slice.cloned();
+    store.data_mut().flavour = flavour;
     if compiled.engine().config().fuel {
         store
             .set_fuel(u64::MAX)

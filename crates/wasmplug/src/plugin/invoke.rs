@@ -10,7 +10,7 @@ use super::trap::{CallFacts, classify};
 use crate::abi::{self, memory};
 use crate::clock::Stamp;
 use crate::error::{Error, Result};
-use crate::host::HostState;
+use crate::host::{HostState, enter};
 
 /// Ticks before an async caller's call first checks in (then every tick): a call that
 /// runs longer than this is a slow one and leaves the async worker.
@@ -37,7 +37,7 @@ pub(crate) async fn invoke(
     let ptr = if len == 0 {
         0
     } else {
-        let result = exports.allocate.call_async(&mut *store, len).await;
+        let result = enter(&mut *store, &exports.allocate, len).await;
         let ptr = checked(store, compiled, abi::EXPORT_ALLOCATE, start, result)?;
         if ptr == 0 {
             return Err(Error::GuestAllocFailed {
@@ -57,7 +57,7 @@ pub(crate) async fn invoke(
         })?;
         ptr
     };
-    let result = func.call_async(&mut *store, (ptr, len)).await;
+    let result = enter(&mut *store, func, (ptr, len)).await;
     let packed = checked(store, compiled, function, start, result)?;
     if let Some((message, code)) = store.data_mut().guest_error.take() {
         return Err(Error::Guest {
@@ -88,10 +88,7 @@ pub(crate) async fn invoke(
             memory_size: data.len() as u64,
         })?
         .to_vec();
-    let result = exports
-        .deallocate
-        .call_async(&mut *store, (out_ptr, out_len))
-        .await;
+    let result = enter(&mut *store, &exports.deallocate, (out_ptr, out_len)).await;
     checked(store, compiled, abi::EXPORT_DEALLOCATE, start, result)?;
     Ok(output)
 }

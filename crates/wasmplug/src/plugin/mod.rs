@@ -26,7 +26,7 @@ mod trap;
 
 pub use builder::PluginBuilder;
 pub use compiled::{CompiledPlugin, PluginSource};
-pub(crate) use drive::SliceUsed;
+pub(crate) use drive::{SliceUsed, block_on};
 pub(crate) use http_instance::HttpInstance;
 
 /// Drives `future` inline until its guest uses up a slice, then on the slow lane.
@@ -46,6 +46,7 @@ use serde::de::DeserializeOwned;
 use crate::abi::PluginMeta;
 use crate::capability::Captured;
 use crate::error::{Error, Result};
+use crate::host::Flavour;
 use instance::Instance;
 use pool::Pool;
 
@@ -144,7 +145,7 @@ impl Plugin {
                 return Ok(warm);
             }
             for _ in 0..compiled.policy().min.max(1) {
-                warm.push(Instance::new(&compiled, None).await?);
+                warm.push(Instance::new(&compiled, None, Flavour::Async).await?);
             }
             Ok::<_, Error>(warm)
         })?;
@@ -245,7 +246,21 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallReport> {
-        drive::block_on(self.run_call(index, input, request_id, None))
+        let flavour = self.sync_flavour();
+        drive::block_on(self.run_call(index, input, request_id, None, flavour))
+    }
+
+    /// The flavour of a synchronous call from this thread (see [`Flavour`]): plain entry on
+    /// a thread outside any tokio runtime; inside one (a worker, where the sync flavour's
+    /// WASI would panic, or a thread that entered a runtime's context) the async flavour,
+    /// driven by [`drive::block_on`]. Components are always entered asynchronously.
+    fn sync_flavour(&self) -> Flavour {
+        let module = matches!(self.inner.compiled.pre(), compiled::Pre::Module(_));
+        if module && tokio::runtime::Handle::try_current().is_err() {
+            Flavour::Sync
+        } else {
+            Flavour::Async
+        }
     }
 
     /// A call's report as its outcome: the output in the [`CallOutput`], or the error.
@@ -267,7 +282,8 @@ impl Plugin {
         input: &[u8],
     ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let index = self.function_index(function)?;
-        drive::block_on(self.run_call(index, input, None, None))
+        let flavour = self.sync_flavour();
+        drive::block_on(self.run_call(index, input, None, None, flavour))
     }
 
     /// Calls function number `index` from async code: inline on the caller's task, on the
@@ -298,7 +314,13 @@ impl Plugin {
         let mine = slice.clone();
         let call = async move {
             plugin
-                .run_call(index, &input, request_id.as_ref(), Some(&mine))
+                .run_call(
+                    index,
+                    &input,
+                    request_id.as_ref(),
+                    Some(&mine),
+                    Flavour::Async,
+                )
                 .await
         };
         drive::Lane::new(Box::pin(call), slice).await
@@ -313,10 +335,11 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
         slice: Option<&SliceUsed>,
+        flavour: Flavour,
     ) -> Result<CallReport> {
         let compiled = &self.inner.compiled;
         let function = compiled.interface().functions[index].as_str();
-        let mut slot = self.inner.pool.acquire(compiled, slice).await?;
+        let mut slot = self.inner.pool.acquire(compiled, slice, flavour).await?;
         let instance = slot
             .instance
             .as_mut()
@@ -445,6 +468,12 @@ impl Plugin {
     /// `(live, idle)`: instances that exist (busy or idle), and those idle right now.
     pub fn instance_counts(&self) -> (usize, usize) {
         self.inner.pool.counts()
+    }
+
+    /// `(async, sync)`: idle instances by how they are entered (tests of the two flavours).
+    #[doc(hidden)]
+    pub fn idle_by_flavour(&self) -> (usize, usize) {
+        self.inner.pool.idle_by_flavour()
     }
 
     /// The plugin's metadata (name, version, description, author).

@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use super::compiled::CompiledPlugin;
 use super::instance::Instance;
 use crate::error::{Error, Result};
+use crate::host::Flavour;
 use crate::policy::Isolation;
 
 pub(crate) struct Pool {
@@ -93,14 +94,27 @@ impl Pool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A permit and an idle instance (if any), when a permit is free.
-    fn try_take(&self) -> Option<Option<Instance>> {
-        let mut state = self.state();
-        if state.free == 0 {
-            return None;
+    /// A permit and an idle instance of `flavour` (if any), when a permit is free. When
+    /// only instances of the other flavour are idle, one of them is discarded to make room
+    /// for the new instance the call will create (a plugin called both from async code and
+    /// from plain threads keeps at most `max` instances).
+    fn try_take(&self, flavour: Flavour) -> Option<Option<Instance>> {
+        let stale = {
+            let mut state = self.state();
+            if state.free == 0 {
+                return None;
+            }
+            state.free -= 1;
+            match state.idle.iter().rposition(|i| i.flavour() == flavour) {
+                Some(at) => return Some(Some(state.idle.swap_remove(at))),
+                None => state.idle.pop(),
+            }
+        };
+        if let Some(stale) = stale {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            drop(stale);
         }
-        state.free -= 1;
-        Some(state.idle.pop())
+        Some(None)
     }
 
     /// Returns a permit (and `instance` to the idle list), waking one waiting call.
@@ -117,16 +131,17 @@ impl Pool {
         }
     }
 
-    /// Takes an instance for one call: an idle one, or a new one when the pool has room;
-    /// otherwise waits for one to come back.
+    /// Takes an instance of `flavour` for one call: an idle one, or a new one when the pool
+    /// has room; otherwise waits for one to come back.
     pub(crate) async fn acquire(
         &self,
         compiled: &CompiledPlugin,
         slice: Option<&super::drive::SliceUsed>,
+        flavour: Flavour,
     ) -> Result<Slot<'_>> {
-        let idle = match self.try_take() {
+        let idle = match self.try_take(flavour) {
             Some(idle) => idle,
-            None => self.wait(compiled).await?,
+            None => self.wait(compiled, flavour).await?,
         };
         let mut slot = Slot {
             pool: self,
@@ -137,7 +152,7 @@ impl Pool {
             Some(instance) => instance,
             None => {
                 self.live.fetch_add(1, Ordering::Relaxed);
-                let created = Instance::new(compiled, slice).await;
+                let created = Instance::new(compiled, slice, flavour).await;
                 if created.is_err() {
                     self.live.fetch_sub(1, Ordering::Relaxed);
                 }
@@ -149,7 +164,7 @@ impl Pool {
 
     /// Waits for a permit, at most `acquire_timeout`, unless too many calls wait already;
     /// returns it with an idle instance, if any.
-    async fn wait(&self, compiled: &CompiledPlugin) -> Result<Option<Instance>> {
+    async fn wait(&self, compiled: &CompiledPlugin, flavour: Flavour) -> Result<Option<Instance>> {
         let policy = compiled.policy();
         let already = self.waiting.fetch_add(1, Ordering::AcqRel);
         let _waiting = Waiting(&self.waiting);
@@ -170,7 +185,7 @@ impl Pool {
             let returned = self.returned.notified();
             let mut returned = std::pin::pin!(returned);
             returned.as_mut().enable();
-            if let Some(idle) = self.try_take() {
+            if let Some(idle) = self.try_take(flavour) {
                 return Ok(idle);
             }
             let timed_out = std::future::poll_fn(|cx| {
@@ -189,7 +204,7 @@ impl Pool {
             .await;
             if timed_out {
                 // A permit that came back just now is still taken rather than refused.
-                return match self.try_take() {
+                return match self.try_take(flavour) {
                     Some(idle) => Ok(idle),
                     None => Err(busy(policy.acquire_timeout, 0)),
                 };
@@ -203,6 +218,17 @@ impl Pool {
         slot.keep = usable && compiled.policy().isolation == Isolation::Reuse;
         // Dropping the slot frees the permit and keeps or discards its instance.
         drop(slot);
+    }
+
+    /// `(async, sync)` idle instance counts.
+    pub(crate) fn idle_by_flavour(&self) -> (usize, usize) {
+        let state = self.state();
+        let sync = state
+            .idle
+            .iter()
+            .filter(|i| i.flavour() == Flavour::Sync)
+            .count();
+        (state.idle.len() - sync, sync)
     }
 
     /// `(live, idle)` instance counts.

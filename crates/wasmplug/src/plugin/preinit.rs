@@ -21,7 +21,7 @@ use super::compiled::CompiledPlugin;
 use super::drive::block_on;
 use super::instance::Instance;
 use crate::error::Result;
-use crate::host::HostState;
+use crate::host::{Flavour, HostState};
 
 /// The plugin instantiated from its snapshot, or as it was when it cannot be snapshotted.
 ///
@@ -68,7 +68,15 @@ fn take(
         Ok(pre) => pre,
         Err(e) => return Ok(fallback(compiled, &format!("{e:#}"))),
     };
-    let mut instance = block_on(Instance::from_pre(compiled, &pre, true, None))?;
+    // Taken once at load, by whoever loads: the async flavour works on any thread.
+    let flavour = Flavour::Async;
+    let mut instance = block_on(Instance::from_pre(
+        compiled,
+        pre.get(flavour),
+        true,
+        None,
+        flavour,
+    ))?;
     let Some((store, instance)) = instance.parts() else {
         return Ok(fallback(compiled, "not a core module"));
     };

@@ -14,6 +14,7 @@ mod components;
 mod contract;
 mod custom_functions;
 mod examples;
+mod flavours;
 mod guest_errors;
 mod host_functions;
 mod http;

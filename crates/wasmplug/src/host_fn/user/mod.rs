@@ -16,7 +16,8 @@ use super::guest::Guest;
 use super::runtime;
 use crate::abi::{HOST_MODULE, WASI_MODULE};
 use crate::error::{Error, Result};
-use crate::host::{HostState, HostTrap};
+use crate::host::{Flavour, HostState, HostTrap};
+use crate::plugin::block_on;
 use typed::{Args, HostFuture, Outcome};
 
 /// The error of a host function: either an error **value** for the guest (its call of the
@@ -279,8 +280,12 @@ impl HostFunctions {
         Ok(())
     }
 
-    /// Defines every function in `linker`.
-    pub(crate) fn link(&self, linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    /// Defines every function in `linker`, in `flavour` (see [`Flavour`]).
+    pub(crate) fn link(
+        &self,
+        linker: &mut Linker<HostState>,
+        flavour: Flavour,
+    ) -> wasmtime::Result<()> {
         for def in &self.defs {
             let params = def.params.iter().chain(&[WasmType::I32]).map(|t| match t {
                 WasmType::I32 => ValType::I32,
@@ -291,21 +296,35 @@ impl HostFunctions {
             let ty = FuncType::new(linker.engine(), params, [ValType::I32]);
             let (module, name) = (def.module.clone(), def.name.clone());
             let def = def.clone();
-            // Both kinds are async to wasmtime: a result buffer is allocated by calling
+            // Both kinds wait in the async flavour: a result buffer is allocated by calling
             // back into the guest, which an async store only allows from async code.
-            linker.func_new_async(&module, &name, ty, move |c, vals, results| {
-                let def = def.clone();
-                Box::new(async move {
-                    let status = match def.body {
-                        Body::Sync(_) => call_sync(&def, c, vals).await?,
-                        Body::Async { .. } => call_async(&def, c, vals).await?,
-                    };
-                    results[0] = Val::I32(status);
-                    Ok(())
-                })
-            })?;
+            match flavour {
+                Flavour::Async => {
+                    linker.func_new_async(&module, &name, ty, move |c, vals, results| {
+                        let def = def.clone();
+                        Box::new(async move {
+                            results[0] = Val::I32(run(&def, c, vals).await?);
+                            Ok(())
+                        })
+                    })?;
+                }
+                Flavour::Sync => {
+                    linker.func_new(&module, &name, ty, move |c, vals, results| {
+                        results[0] = Val::I32(block_on(run(&def, c, vals))?);
+                        Ok(())
+                    })?;
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// Runs one user host function for the guest.
+async fn run(def: &Def, c: Caller<'_, HostState>, vals: &[Val]) -> wasmtime::Result<i32> {
+    match def.body {
+        Body::Sync(_) => call_sync(def, c, vals).await,
+        Body::Async { .. } => call_async(def, c, vals).await,
     }
 }
 
