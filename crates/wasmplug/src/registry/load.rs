@@ -402,14 +402,23 @@ impl Registry {
         &self,
         manifest: &Path,
     ) -> Option<(String, semver::Version)> {
+        self.versions_for_manifest(manifest).into_iter().next()
+    }
+
+    /// Every version loaded from `manifest` (a plain-layout folder keeps the version it
+    /// replaced by a hot reload beside the new one), those without traffic first, so that
+    /// removing them in this order ends with the whole plugin.
+    pub(crate) fn versions_for_manifest(&self, manifest: &Path) -> Vec<(String, semver::Version)> {
         let table = self.inner.table.load();
-        table.plugins.iter().find_map(|(name, entry)| {
-            entry
-                .routes
-                .iter()
-                .find(|r| r.version.manifest().as_deref() == Some(manifest))
-                .map(|r| (name.clone(), r.version.version.clone()))
-        })
+        let mut found: Vec<_> = table
+            .plugins
+            .iter()
+            .flat_map(|(name, entry)| entry.routes.iter().map(move |r| (name, r)))
+            .filter(|(_, r)| r.version.manifest().as_deref() == Some(manifest))
+            .map(|(name, r)| (r.weight, name.clone(), r.version.version.clone()))
+            .collect();
+        found.sort_by_key(|(weight, ..)| *weight);
+        found.into_iter().map(|(_, n, v)| (n, v)).collect()
     }
 
     /// The manifests of loaded versions that live under `folder`.

@@ -234,7 +234,7 @@ fn sync_folder(registry: &Registry, folder: &Path, changed: &BTreeSet<PathBuf>) 
 /// Loads, or removes, the version whose manifest is `manifest` (of plugin folder `folder`).
 fn sync_version(registry: &Registry, folder: &Path, manifest: &Path) {
     if !manifest.exists() {
-        if let Some((name, version)) = registry.version_for_manifest(manifest) {
+        for (name, version) in registry.versions_for_manifest(manifest) {
             // The same files under another folder: the folder was renamed, the version
             // stays (and now belongs to its new manifest).
             if let Some(moved) = folder
@@ -242,16 +242,11 @@ fn sync_version(registry: &Registry, folder: &Path, manifest: &Path) {
                 .and_then(|root| registry.adopt_moved(&name, &version, root))
             {
                 tracing::info!(from = %manifest.display(), to = %moved.display(), "plugin files moved");
-                registry.inner.verdicts.forget(manifest);
-                return;
+                continue;
             }
-            let _ = match registry.forget_version(&name, &version) {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    tracing::warn!(manifest = %manifest.display(), "version files removed but the version stays loaded: {e}");
-                    Err(e)
-                }
-            };
+            if let Err(e) = registry.forget_version(&name, &version) {
+                tracing::warn!(manifest = %manifest.display(), %version, "version files removed but the version stays loaded: {e}");
+            }
         }
         registry.inner.verdicts.forget(manifest);
         return;

@@ -590,3 +590,40 @@ fn a_renamed_plugin_folder_keeps_serving_and_reloading() {
     );
     assert_eq!(version_of(&registry, &CallOptions::default()), "1.1.0");
 }
+
+#[test]
+fn deleting_a_folder_removes_every_version_loaded_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Spec::new("svc", "1.0.0").write(dir.path());
+    let registry = quick_registry();
+    registry.load_dir(dir.path()).unwrap();
+    let events = registry.subscribe();
+    let _watcher = registry.watch(dir.path()).unwrap();
+    // A hot reload in place: 1.1.0 serves, 1.0.0 stays loaded beside it (rollback target),
+    // both from the same plugin.toml.
+    let folder = dir.path().join("svc");
+    let next = Spec::new("svc", "1.1.0");
+    std::fs::write(folder.join("plugin.wasm.tmp"), next.wasm()).unwrap();
+    std::fs::rename(folder.join("plugin.wasm.tmp"), folder.join("plugin.wasm")).unwrap();
+    std::fs::write(folder.join("plugin.toml"), next.manifest()).unwrap();
+    assert!(
+        wait_for(&events, Duration::from_secs(10), |e| {
+            matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0")
+        })
+        .is_some(),
+        "1.1.0 did not load"
+    );
+    assert!(registry.version("svc", &v("1.0.0")).is_some());
+    assert!(registry.version("svc", &v("1.1.0")).is_some());
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert!(
+        wait_for(&events, Duration::from_secs(10), |e| {
+            matches!(e, RegistryEvent::Unloaded { plugin } if plugin == "svc")
+        })
+        .is_some(),
+        "the plugin was not unloaded"
+    );
+    assert!(registry.get("svc").is_none());
+    assert!(registry.version("svc", &v("1.0.0")).is_none());
+    assert!(registry.version("svc", &v("1.1.0")).is_none());
+}
