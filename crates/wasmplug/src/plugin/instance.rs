@@ -26,6 +26,7 @@ use crate::component::{self, ComponentExports, ExportLookup, Outcome};
 use crate::epoch::{MAX_DEADLINE_TICKS, timeout_ticks};
 use crate::error::{Error, Result};
 use crate::host::{Flavour, HostState, enter};
+use crate::policy::Isolation;
 
 pub(crate) type PluginFn = TypedFunc<(u32, u32), i64>;
 
@@ -210,6 +211,7 @@ impl Instance {
                 abi::EXPORT_INIT,
                 &init,
                 compiled.init_config(),
+                false,
             )
             .await?;
         }
@@ -272,6 +274,7 @@ impl Instance {
                     function,
                     &exports.functions[index],
                     input,
+                    compiled.policy().isolation == Isolation::PerCall,
                 )
                 .await
             }

@@ -183,3 +183,56 @@ fn concurrent_tokio_tasks_all_get_their_answer() {
         }
     });
 }
+
+/// A plugin whose `deallocate` counts the buffers given back (`frees` returns the count as
+/// one byte) or, with `trap`, fails.
+fn freeing(trap: bool) -> Vec<u8> {
+    let body = if trap {
+        "unreachable"
+    } else {
+        "(global.set $frees (i32.add (global.get $frees) (i32.const 1)))"
+    };
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (global $frees (mut i32) (i32.const 0))
+  (func (export "allocate") (param i32) (result i32) (i32.const 1024))
+  (func (export "deallocate") (param i32 i32) {body})
+  (func (export "frees") (param i32 i32) (result i64)
+    (i32.store8 (i32.const 16) (global.get $frees))
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 1)))
+  (@custom "wasmplug.abi" "\01\00\00\00")
+  (@custom "wasmplug.meta" "{{\"name\":\"freeing\",\"version\":\"1.0.0\"}}")
+  (@custom "wasmplug.functions" "frees\n"))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_reused_instance_gets_its_output_buffers_back_and_a_per_call_one_is_dropped_whole() {
+    let reuse = Plugin::builder()
+        .isolation(Isolation::Reuse)
+        .from_bytes(&freeing(false))
+        .unwrap();
+    let counts: Vec<Vec<u8>> = (0..3).map(|_| reuse.call("frees", b"").unwrap()).collect();
+    assert_eq!(
+        counts,
+        [[0], [1], [2]],
+        "each output is given back after its call"
+    );
+    // A per-call instance is discarded with its memory: its output is not given back, so
+    // even a `deallocate` that traps is never reached.
+    let per_call = Plugin::builder()
+        .isolation(Isolation::PerCall)
+        .from_bytes(&freeing(true))
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(per_call.call("frees", b"").unwrap(), [0]);
+    }
+    let trapping = Plugin::builder()
+        .isolation(Isolation::Reuse)
+        .from_bytes(&freeing(true))
+        .unwrap();
+    let err = trapping.call("frees", b"").unwrap_err();
+    assert!(matches!(err, Error::Trap { .. }), "{err:?}");
+}
