@@ -276,8 +276,8 @@ type KvWork = fn(&KvNamespace, &[u8], &[u8]) -> Result<Reply, KvError>;
 
 /// One kv host function: checks the result slot, copies the key (or prefix) and the value
 /// out of guest memory (a bad pointer traps before anything is written), runs `work` on the
-/// plugin's namespace on the host's blocking pool (a redb write waits for its fsync; the
-/// call's fiber waits, no thread does), and replies with its result or error value.
+/// plugin's namespace on the host's blocking pool (a redb write waits for its fsync; an
+/// async caller's fiber waits, no worker does), and replies with its result or error value.
 fn kv_op<'a>(
     mut caller: Ctx<'a>,
     (what, ptr, len): (&'static str, u32, u32),

@@ -29,7 +29,7 @@ pub(crate) fn config<'s>(services: &'s Services, key: &[u8]) -> Option<&'s Strin
 }
 
 /// One kv operation on the plugin's namespace, run on the host's blocking pool (a redb
-/// write waits for its fsync; the call's fiber waits, no thread does).
+/// write waits for its fsync; an async caller's fiber waits, no worker does).
 pub(crate) async fn kv<T: Send + 'static>(
     services: &Services,
     work: impl FnOnce(&KvNamespace) -> Result<T, KvError> + Send + 'static,

@@ -1,10 +1,12 @@
 //! The host functions' own tokio runtime, and waiting for work on it.
 //!
-//! Plugin calls run on fibers polled by whoever calls: a plain thread, a tokio worker of the
+//! Async callers' plugin calls run on fibers polled by whoever calls: a tokio worker of the
 //! application's runtime, or wasmplug's slow lane. Host functions that wait (an HTTP
 //! exchange, a kv write with its fsync, an async application host function) therefore
 //! never block: they spawn their work on a runtime and await it ([`run_on`], [`blocking`]),
-//! which suspends the call's fiber, not a thread. [`run_until`] is the same wait for plain
+//! which suspends the call's fiber, not a thread. (In the sync flavour, a plain thread's
+//! call, the same future is driven on that thread, which waits parked; see
+//! `crate::host::Flavour`.) [`run_until`] is the same wait for plain
 //! synchronous code. The HTTP client's pooled connections live on this runtime, so it lives
 //! as long as the process.
 

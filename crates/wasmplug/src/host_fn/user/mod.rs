@@ -354,7 +354,8 @@ async fn call_sync(
 }
 
 /// Runs one async user host function for the guest: its future runs on the runtime it was
-/// registered with and the call's fiber awaits it, at most until the call's deadline.
+/// registered with and the call awaits it (on its fiber, or parked on its thread in the
+/// sync flavour), at most until the call's deadline.
 async fn call_async(
     def: &Def,
     mut caller: Caller<'_, HostState>,
