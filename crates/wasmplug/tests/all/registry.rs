@@ -556,6 +556,23 @@ fn the_watcher_refuses_a_copied_plugin_folder() {
 /// A renamed plugin folder is not a second folder claiming the name: the plugin keeps
 /// serving, with no unload in between (whichever of the two folder events the watcher
 /// handles first), and the folder keeps hot-reloading under its new name.
+/// Replaces the plain-layout `svc` 1.0.0 in `folder` by 1.1.0 (module first, then the
+/// manifest, as a deploy would) and waits until the watcher loaded it.
+fn reload_in_place(folder: &std::path::Path, events: &std::sync::mpsc::Receiver<RegistryEvent>) {
+    let next = Spec::new("svc", "1.1.0");
+    std::fs::write(folder.join("plugin.wasm.tmp"), next.wasm()).unwrap();
+    std::fs::rename(folder.join("plugin.wasm.tmp"), folder.join("plugin.wasm")).unwrap();
+    std::fs::write(folder.join("plugin.toml"), next.manifest()).unwrap();
+    assert!(
+        wait_for(events, Duration::from_secs(10), |e| {
+            matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0")
+        })
+        .is_some(),
+        "1.1.0 did not load from {}",
+        folder.display()
+    );
+}
+
 #[test]
 fn a_renamed_plugin_folder_keeps_serving_and_reloading() {
     let dir = tempfile::tempdir().unwrap();
@@ -576,18 +593,7 @@ fn a_renamed_plugin_folder_keeps_serving_and_reloading() {
         "{quiet:?}"
     );
     assert_eq!(version_of(&registry, &CallOptions::default()), "1.0.0");
-    let moved = dir.path().join("svc-moved");
-    let next = Spec::new("svc", "1.1.0");
-    std::fs::write(moved.join("plugin.wasm.tmp"), next.wasm()).unwrap();
-    std::fs::rename(moved.join("plugin.wasm.tmp"), moved.join("plugin.wasm")).unwrap();
-    std::fs::write(moved.join("plugin.toml"), next.manifest()).unwrap();
-    assert!(
-        wait_for(&events, Duration::from_secs(10), |e| {
-            matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0")
-        })
-        .is_some(),
-        "1.1.0 did not load from the renamed folder"
-    );
+    reload_in_place(&dir.path().join("svc-moved"), &events);
     assert_eq!(version_of(&registry, &CallOptions::default()), "1.1.0");
 }
 
@@ -602,17 +608,7 @@ fn deleting_a_folder_removes_every_version_loaded_from_it() {
     // A hot reload in place: 1.1.0 serves, 1.0.0 stays loaded beside it (rollback target),
     // both from the same plugin.toml.
     let folder = dir.path().join("svc");
-    let next = Spec::new("svc", "1.1.0");
-    std::fs::write(folder.join("plugin.wasm.tmp"), next.wasm()).unwrap();
-    std::fs::rename(folder.join("plugin.wasm.tmp"), folder.join("plugin.wasm")).unwrap();
-    std::fs::write(folder.join("plugin.toml"), next.manifest()).unwrap();
-    assert!(
-        wait_for(&events, Duration::from_secs(10), |e| {
-            matches!(e, RegistryEvent::Loaded { version, .. } if version == "1.1.0")
-        })
-        .is_some(),
-        "1.1.0 did not load"
-    );
+    reload_in_place(&folder, &events);
     assert!(registry.version("svc", &v("1.0.0")).is_some());
     assert!(registry.version("svc", &v("1.1.0")).is_some());
     std::fs::remove_dir_all(&folder).unwrap();
