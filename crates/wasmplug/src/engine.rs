@@ -181,10 +181,8 @@ impl Engine {
             wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         let wasmtime = wasmtime::Engine::new(&wt).map_err(engine_err)?;
-        let linkers = [Flavour::Async, Flavour::Sync]
-            .map(|flavour| crate::host::linker(&wasmtime, flavour).map_err(engine_err));
-        let [a, s] = linkers;
-        let linkers = [a?, s?];
+        let linker = |flavour| crate::host::linker(&wasmtime, flavour).map_err(engine_err);
+        let linkers = [linker(Flavour::Async)?, linker(Flavour::Sync)?];
         let component_linker = crate::component::linker(&wasmtime).map_err(engine_err)?;
         let clock = EpochClock::start(wasmtime.clone()).map_err(|e| Error::Engine {
             message: format!("cannot start the epoch ticker thread: {e}"),
