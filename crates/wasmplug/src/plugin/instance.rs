@@ -26,7 +26,6 @@ use crate::component::{self, ComponentExports, ExportLookup, Outcome};
 use crate::epoch::{MAX_DEADLINE_TICKS, timeout_ticks};
 use crate::error::{Error, Result};
 use crate::host::{Flavour, HostState, enter};
-use crate::policy::Isolation;
 
 pub(crate) type PluginFn = TypedFunc<(u32, u32), i64>;
 
@@ -211,7 +210,6 @@ impl Instance {
                 abi::EXPORT_INIT,
                 &init,
                 compiled.init_config(),
-                false,
             )
             .await?;
         }
@@ -274,7 +272,6 @@ impl Instance {
                     function,
                     &exports.functions[index],
                     input,
-                    compiled.policy().isolation == Isolation::PerCall,
                 )
                 .await
             }

@@ -16,9 +16,7 @@ use crate::host::{HostState, enter};
 /// runs longer than this is a slow one and leaves the async worker.
 const INLINE_SLICE_TICKS: u64 = 1;
 
-/// Runs one function call of the ABI protocol. `last` says the instance is discarded after
-/// this call (per-call isolation): its output buffer is then not given back, the memory
-/// goes with the instance (one guest entry less per call).
+/// Runs one function call of the ABI protocol.
 pub(crate) async fn invoke(
     store: &mut Store<HostState>,
     exports: &Exports,
@@ -26,7 +24,6 @@ pub(crate) async fn invoke(
     function: &str,
     func: &PluginFn,
     input: &[u8],
-    last: bool,
 ) -> Result<Vec<u8>> {
     let max_input = compiled.limits().max_input.bytes();
     let len = u32::try_from(input.len())
@@ -91,9 +88,6 @@ pub(crate) async fn invoke(
             memory_size: data.len() as u64,
         })?
         .to_vec();
-    if last {
-        return Ok(output);
-    }
     let result = enter(&mut *store, &exports.deallocate, (out_ptr, out_len)).await;
     checked(store, compiled, abi::EXPORT_DEALLOCATE, start, result)?;
     Ok(output)
