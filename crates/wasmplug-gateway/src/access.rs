@@ -20,6 +20,25 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub(crate) struct RequestId(pub(crate) String);
 
+/// The HTTP metric handles, made once per [`AppState`] at its first request (by then the
+/// recorder is installed: see [`crate::install_metrics`]), so that a request does not look
+/// its metrics up by name and labels.
+pub(crate) struct HttpMetrics {
+    /// `wasmplug_http_requests_total` by status class: 1xx, 2xx, 3xx, 4xx, 5xx.
+    requests: [metrics::Counter; 5],
+    duration: metrics::Histogram,
+}
+
+impl HttpMetrics {
+    pub(crate) fn new() -> HttpMetrics {
+        HttpMetrics {
+            requests: ["1xx", "2xx", "3xx", "4xx", "5xx"]
+                .map(|class| metrics::counter!("wasmplug_http_requests_total", "status" => class)),
+            duration: metrics::histogram!("wasmplug_http_request_duration_seconds"),
+        }
+    }
+}
+
 /// Decrements the in-flight counter even if the handler's future is dropped.
 struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
 
@@ -45,7 +64,7 @@ pub(crate) async fn access(
         .filter(|v| valid_id(v))
         .map_or_else(generate_id, str::to_string);
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let uri = request.uri().clone(); // shares its bytes: no copy of the path
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
     let status = response.status();
@@ -53,20 +72,15 @@ pub(crate) async fn access(
         response.headers_mut().insert(headers::REQUEST_ID, value);
     }
     let elapsed = start.elapsed();
-    let class = match status.as_u16() / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
-    };
-    metrics::counter!("wasmplug_http_requests_total", "status" => class).increment(1);
-    metrics::histogram!("wasmplug_http_request_duration_seconds").record(elapsed.as_secs_f64());
+    let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+    let http = state.http_metrics();
+    http.requests[class].increment(1);
+    http.duration.record(elapsed.as_secs_f64());
     tracing::info!(
         target: "wasmplug_gateway::access",
         request_id = %id,
         %method,
-        path,
+        path = uri.path(),
         status = status.as_u16(),
         micros = elapsed.as_micros() as u64,
     );

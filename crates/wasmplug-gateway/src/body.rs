@@ -3,7 +3,11 @@
 //! A body announced (`Content-Length`) over the limit is refused with 413 before a byte of
 //! it is read; one that turns out larger while streaming is cut off at the limit, also with
 //! 413. A body that does not arrive completely within `body_timeout` is answered 408, so a
-//! client trickling bytes cannot hold a request open.
+//! client trickling bytes cannot hold a request open. A body that has already arrived
+//! (the usual small request, read with its head) is taken without arming that timer.
+
+use std::future::Future;
+use std::task::Poll;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
@@ -28,13 +32,26 @@ pub(crate) async fn read(
     }
     let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
     let timeout = state.config().body_timeout;
-    match tokio::time::timeout(timeout, limited.collect()).await {
-        Err(_) => Err(ApiError::BodyTimeout { timeout }),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+    let mut collect = std::pin::pin!(limited.collect());
+    let ready = std::future::poll_fn(|cx| {
+        Poll::Ready(match collect.as_mut().poll(cx) {
+            Poll::Ready(done) => Some(done),
+            Poll::Pending => None,
+        })
+    })
+    .await;
+    let collected = match ready {
+        Some(done) => done,
+        None => tokio::time::timeout(timeout, collect)
+            .await
+            .map_err(|_| ApiError::BodyTimeout { timeout })?,
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(ApiError::BodyTooLarge { limit })
         }
-        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+        Err(e) => Err(ApiError::BadRequest(format!(
             "the request body could not be read: {e}"
         ))),
     }

@@ -5,10 +5,9 @@
 //! other UTF-8, `application/octet-stream` otherwise). Envelope mode: see [`crate::envelope`].
 //! The serving version is returned in `X-Wasmplug-Version`.
 
-use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use wasmplug::CallOptions;
 
@@ -19,16 +18,20 @@ use crate::extract::UrlPath;
 use crate::headers;
 use crate::state::AppState;
 
-#[allow(clippy::too_many_arguments)] // axum extractors
+/// The request is taken whole (not through the `HeaderMap` / `Method` / `Uri` extractors,
+/// which clone): this is the gateway's hot path.
 pub(crate) async fn invoke(
     State(state): State<AppState>,
     UrlPath((name, function)): UrlPath<(String, String)>,
-    Extension(request_id): Extension<RequestId>,
-    method: Method,
-    uri: Uri,
-    request_headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let request_id = parts
+        .extensions
+        .remove::<RequestId>()
+        .map(|id| id.0)
+        .unwrap_or_default();
+    let (method, uri, request_headers) = (parts.method, parts.uri, parts.headers);
     let body = crate::body::read(
         &state,
         &request_headers,
@@ -79,7 +82,7 @@ pub(crate) async fn invoke(
     let mut opts = CallOptions {
         version,
         sticky_key,
-        request_id: Some(request_id.0.clone()),
+        request_id: Some(request_id.clone()),
         ..CallOptions::default()
     };
     if state.registry().has_rules(&name) {
@@ -87,7 +90,7 @@ pub(crate) async fn invoke(
     }
     let input = if envelope {
         Envelope::new(
-            &request_id.0,
+            &request_id,
             method.as_str(),
             uri.path(),
             &request_headers,

@@ -1,12 +1,13 @@
 //! The state shared by every handler: registry, configuration, metrics, readiness, admin
 //! token. Cheap to clone (every field is shared).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use wasmplug::Registry;
 
+use crate::access::HttpMetrics;
 use crate::auth::AdminToken;
 use crate::config::GatewayConfig;
 use crate::console::Console;
@@ -22,6 +23,7 @@ pub struct AppState {
     console: Option<Arc<Console>>,
     ready: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
+    http_metrics: Arc<OnceLock<HttpMetrics>>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             console: None,
             ready: Arc::new(AtomicBool::new(false)),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            http_metrics: Arc::new(OnceLock::new()),
         }
     }
 
@@ -95,5 +98,10 @@ impl AppState {
 
     pub(crate) fn in_flight_counter(&self) -> &AtomicUsize {
         &self.in_flight
+    }
+
+    /// The HTTP metric handles (made at the first request).
+    pub(crate) fn http_metrics(&self) -> &HttpMetrics {
+        self.http_metrics.get_or_init(HttpMetrics::new)
     }
 }
