@@ -12,9 +12,10 @@
 //! it still ends with `Timeout` at its own deadline (if the machine gives the slow lane any
 //! CPU at all: a lower priority is a smaller share, not none).
 //!
-//! Invariants: every poll runs inside the host runtime's context (so tokio resources the
-//! call creates, WASI's blocking file work, timers, bind to a runtime that has I/O and time
-//! enabled, whoever polls); a [`Lane`] dropped after its hand-off aborts the slow-lane task,
+//! Invariants: every poll of an async-flavour call runs inside the host runtime's context
+//! (so tokio resources the call creates, WASI's blocking file work, timers, bind to a
+//! runtime that has I/O and time enabled, whoever polls; a sync-flavour call, see
+//! [`block_on_in`], needs none); a [`Lane`] dropped after its hand-off aborts the slow-lane task,
 //! so the call's instance slot is freed at its next yield (≤ 1 tick) and no cancelled call
 //! runs on.
 
@@ -28,6 +29,7 @@ use std::thread::Thread;
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinHandle;
 
+use crate::host::Flavour;
 use crate::host_fn::runtime;
 
 /// Wakes a thread parked in [`block_on`].
@@ -51,11 +53,30 @@ fn host() -> Option<&'static Handle> {
 /// Works on any thread, including inside another runtime's worker (it never calls tokio's
 /// `block_on`), which it then blocks like any synchronous call.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_in(std::pin::pin!(future), Flavour::Async)
+}
+
+/// Like [`block_on`], for a call whose instances are of `flavour`. An async-flavour call is
+/// polled inside the host runtime's context (see the invariants above); a sync-flavour one
+/// is not: it blocks its thread in the guest, and whatever of it needs the runtime (its
+/// waiting host functions, the pool's timer) enters the context itself. Either is first
+/// polled with a no-op waker: a call that completes at once (almost every sync-flavour
+/// call) never touches the thread's waker. The future is pinned by the caller, where it was
+/// made (a call's future is large: moving it costs as much as a guest entry).
+pub(crate) fn block_on_in<F: Future>(mut future: Pin<&mut F>, flavour: Flavour) -> F::Output {
     thread_local! {
         static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     }
-    let _context = host().map(Handle::enter);
-    let mut future = std::pin::pin!(future);
+    let _context = match flavour {
+        Flavour::Async => host().map(Handle::enter),
+        Flavour::Sync => None,
+    };
+    if let Poll::Ready(v) = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        return v;
+    }
     WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {

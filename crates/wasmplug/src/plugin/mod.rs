@@ -247,7 +247,8 @@ impl Plugin {
         request_id: Option<&Arc<str>>,
     ) -> Result<CallReport> {
         let flavour = self.sync_flavour();
-        drive::block_on(self.run_call(index, input, request_id, None, flavour))
+        let call = std::pin::pin!(self.run_call(index, input, request_id, None, flavour));
+        drive::block_on_in(call, flavour)
     }
 
     /// The flavour of a synchronous call from this thread (see [`Flavour`]): plain entry on
@@ -283,7 +284,8 @@ impl Plugin {
     ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let index = self.function_index(function)?;
         let flavour = self.sync_flavour();
-        drive::block_on(self.run_call(index, input, None, None, flavour))
+        let call = std::pin::pin!(self.run_call(index, input, None, None, flavour));
+        drive::block_on_in(call, flavour)
     }
 
     /// Calls function number `index` from async code: inline on the caller's task, on the
