@@ -6,11 +6,9 @@
 //! client trickling bytes cannot hold a request open. A body that has already arrived
 //! (the usual small request, read with its head) is taken without arming that timer.
 
-use std::future::Future;
-use std::task::Poll;
-
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
+use futures_util::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::error::ApiError;
@@ -33,14 +31,8 @@ pub(crate) async fn read(
     let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
     let timeout = state.config().body_timeout;
     let mut collect = std::pin::pin!(limited.collect());
-    let ready = std::future::poll_fn(|cx| {
-        Poll::Ready(match collect.as_mut().poll(cx) {
-            Poll::Ready(done) => Some(done),
-            Poll::Pending => None,
-        })
-    })
-    .await;
-    let collected = match ready {
+    // One poll first (a no-op waker is fine: a pending body is polled again at once).
+    let collected = match collect.as_mut().now_or_never() {
         Some(done) => done,
         None => tokio::time::timeout(timeout, collect)
             .await

@@ -82,7 +82,6 @@ pub(crate) async fn invoke(
     let mut opts = CallOptions {
         version,
         sticky_key,
-        request_id: Some(request_id.clone()),
         ..CallOptions::default()
     };
     if state.registry().has_rules(&name) {
@@ -101,6 +100,7 @@ pub(crate) async fn invoke(
     } else {
         Vec::from(body)
     };
+    opts.request_id = Some(request_id);
     let routed = state
         .registry()
         .call_async(&name, &function, input, opts)

@@ -15,9 +15,9 @@
 //! Invariants: every poll of an async-flavour call runs inside the host runtime's context
 //! (so tokio resources the call creates, WASI's blocking file work, timers, bind to a
 //! runtime that has I/O and time enabled, whoever polls; a sync-flavour call, see
-//! [`block_on_in`], needs none); a [`Lane`] dropped after its hand-off aborts the slow-lane task,
-//! so the call's instance slot is freed at its next yield (≤ 1 tick) and no cancelled call
-//! runs on.
+//! [`block_on_in`], needs none); a [`Lane`] dropped after its hand-off aborts the
+//! slow-lane task, so the call's instance slot is freed at its next yield (≤ 1 tick) and
+//! no cancelled call runs on.
 
 use std::future::Future;
 use std::pin::Pin;
