@@ -1,6 +1,6 @@
 //! One call on a warm instance (`Isolation::Reuse`, default limits: 5 s deadline and 64 MiB
-//! memory limit active), through `Plugin::call` and through bare wasmtime, same guest, same
-//! input: noop, echo 1 KiB, echo 64 KiB, json-transformer `execute`, and pdk-probe's
+//! memory limit active), through `Plugin::call` (the shared pool), through a [`wasmplug::Lease`]
+//! (one slot held by the caller) and through bare wasmtime, same guest, same input: noop, echo 1 KiB, echo 64 KiB, json-transformer `execute`, and pdk-probe's
 //! compute-heavy `work`. `call-async/json-execute` compares `Plugin::call_async` (awaited
 //! on a current-thread tokio runtime) with the sync `Plugin::call` of the same instance.
 //!
@@ -95,11 +95,17 @@ fn call(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(case.name, "wasmplug"), |b| {
             b.iter(|| plugin.call(case.function, black_box(&case.input)).unwrap())
         });
+        let mut lease = plugin.lease().expect("lease");
+        group.bench_function(BenchmarkId::new(case.name, "lease"), |b| {
+            b.iter(|| lease.call(case.function, black_box(&case.input)).unwrap())
+        });
+        drop(lease);
         group.bench_function(BenchmarkId::new(case.name, "raw"), |b| {
             b.iter(|| instance.call(&func, black_box(&case.input)).unwrap())
         });
         group.finish();
         common::ratio("call", case.name, case.target);
+        common::lease_ratio("call", case.name);
     }
 }
 

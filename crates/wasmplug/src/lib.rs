@@ -103,7 +103,7 @@ pub use host_fn::{
 pub use limits::{Limits, MAX_TIMEOUT};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use name::{MAX_NAME_LEN, PluginName};
-pub use plugin::{CallOutput, CompiledPlugin, Plugin, PluginBuilder, PluginSource};
+pub use plugin::{CallOutput, CompiledPlugin, Lease, Plugin, PluginBuilder, PluginSource};
 pub use policy::{InstancePolicy, Isolation};
 pub use registry::store::oci;
 pub use registry::sync;

@@ -326,8 +326,21 @@ pub fn line(text: String) {
 /// Prints `case: wasmplug X vs raw Y = R x` for `group/case/{wasmplug,raw}` from this run's
 /// criterion medians, with the target verdict.
 pub fn ratio(group: &str, case: &str, target: Target) {
+    variant_ratio(group, case, "wasmplug", target);
+}
+
+/// Like [`ratio`] for the `lease` variant (issue 13's `noop` target: at most 1.3x raw).
+pub fn lease_ratio(group: &str, case: &str) {
+    let target = match case {
+        "noop" => Target::MaxRatio(1.3),
+        _ => Target::None,
+    };
+    variant_ratio(group, case, "lease", target);
+}
+
+fn variant_ratio(group: &str, case: &str, variant: &str, target: Target) {
     let (Some(ours), Some(raw)) = (
-        median_ns(group, case, "wasmplug"),
+        median_ns(group, case, variant),
         median_ns(group, case, "raw"),
     ) else {
         return;
@@ -346,7 +359,7 @@ pub fn ratio(group: &str, case: &str, target: Target) {
         ),
     };
     line(format!(
-        "{group}/{case}: wasmplug {} vs raw {} = {ratio:.2}x (medians){verdict}",
+        "{group}/{case}: {variant} {} vs raw {} = {ratio:.2}x (medians){verdict}",
         fmt_ns(ours),
         fmt_ns(raw)
     ));

@@ -42,6 +42,13 @@ pub(crate) struct Captured {
     pub dropped: u64,
 }
 
+impl Captured {
+    /// Nothing written and nothing dropped.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.dropped == 0
+    }
+}
+
 impl Capture {
     pub(crate) fn new(cap: usize) -> Self {
         Capture {

@@ -8,9 +8,10 @@
 //! in flight, the next waits up to `acquire_timeout`, then fails with [`Error::Busy`]
 //! (at once when `instances.max_waiting` calls wait already).
 //!
-//! One call path: [`Plugin::call`] and [`Plugin::call_async`] run the same async call
-//! (`run_call`); the sync API drives it on the calling thread, the async API inline on the
-//! caller's task (see [`drive`]).
+//! One call path: every call runs the same async `Instance::call` (the ABI protocol on one
+//! instance). The sync API (`call_sync`, and [`Lease`]) takes its instance from the pool
+//! without a future when one is idle and drives the call on the calling thread; the async
+//! API (`run_call`) runs acquire and call inline on the caller's task (see [`drive`]).
 
 mod builder;
 mod compiled;
@@ -19,6 +20,7 @@ mod exports;
 mod http_instance;
 mod instance;
 mod invoke;
+mod lease;
 mod link_errors;
 mod pool;
 mod preinit;
@@ -28,6 +30,7 @@ pub use builder::PluginBuilder;
 pub use compiled::{CompiledPlugin, PluginSource};
 pub(crate) use drive::{SliceUsed, block_on};
 pub(crate) use http_instance::HttpInstance;
+pub use lease::Lease;
 
 /// Drives `future` inline until its guest uses up a slice, then on the slow lane.
 pub(crate) fn lane<T: Send + 'static>(
@@ -75,8 +78,74 @@ pub struct CallOutput {
     pub memory_bytes: u64,
 }
 
+/// One call made from a synchronous caller: function number `index` of the plugin, driven
+/// on this thread in `flavour`.
+struct SyncCall<'a> {
+    index: usize,
+    input: &'a [u8],
+    request_id: Option<&'a Arc<str>>,
+    flavour: Flavour,
+}
+
+impl SyncCall<'_> {
+    /// Runs the call on `instance`; returns the outcome `finish` makes of its result, and
+    /// whether the instance is still usable (no error that poisons it).
+    fn run<T>(
+        self,
+        compiled: &CompiledPlugin,
+        instance: &mut Instance,
+        finish: impl FnOnce(&CompiledPlugin, usize, &mut Instance, Result<Vec<u8>>) -> T,
+    ) -> (T, bool) {
+        let result = {
+            let call = instance.call(compiled, self.index, self.input, self.request_id, None);
+            drive::block_on_in(std::pin::pin!(call), self.flavour)
+        };
+        let usable = !matches!(&result, Err(e) if e.poisons_instance());
+        (finish(compiled, self.index, instance, result), usable)
+    }
+}
+
+/// A finished call's report: its outcome, and what the guest wrote (also logged) and used.
+fn report(
+    compiled: &CompiledPlugin,
+    index: usize,
+    instance: &mut Instance,
+    result: Result<Vec<u8>>,
+) -> CallReport {
+    let (stdout, stderr) = drain_stdio(compiled, index, instance);
+    let (fuel_consumed, memory_bytes) = instance.usage(compiled);
+    (
+        result,
+        CallOutput {
+            output: Vec::new(),
+            stdout: stdout.data,
+            stderr: stderr.data,
+            stdout_dropped: stdout.dropped,
+            stderr_dropped: stderr.dropped,
+            fuel_consumed,
+            memory_bytes,
+        },
+    )
+}
+
+/// Takes what the guest wrote to stdout and stderr during the call of function `index`,
+/// and logs it.
+fn drain_stdio(
+    compiled: &CompiledPlugin,
+    index: usize,
+    instance: &mut Instance,
+) -> (Captured, Captured) {
+    let (stdout, stderr) = instance.take_stdio();
+    if !stdout.is_empty() || !stderr.is_empty() {
+        let function = compiled.interface().functions[index].as_str();
+        log_stdio(compiled.name(), function, "stdout", &stdout);
+        log_stdio(compiled.name(), function, "stderr", &stderr);
+    }
+    (stdout, stderr)
+}
+
 fn log_stdio(plugin: &str, function: &str, stream: &str, captured: &Captured) {
-    if captured.data.is_empty() && captured.dropped == 0 {
+    if captured.is_empty() {
         return;
     }
     tracing::info!(
@@ -171,7 +240,11 @@ impl Plugin {
     /// [`Error::OutputTooLarge`], or [`Error::Instantiate`] if a fresh instance was needed
     /// and could not be created.
     pub fn call(&self, function: &str, input: &[u8]) -> Result<Vec<u8>> {
-        self.call_captured(function, input).map(|out| out.output)
+        let index = self.function_index(function)?;
+        self.call_sync(index, input, None, |compiled, index, instance, result| {
+            drain_stdio(compiled, index, instance);
+            result
+        })?
     }
 
     /// Like [`Plugin::call`], and also returns what the guest wrote to stdout and stderr
@@ -246,9 +319,46 @@ impl Plugin {
         input: &[u8],
         request_id: Option<&Arc<str>>,
     ) -> Result<CallReport> {
+        self.call_sync(index, input, request_id, report)
+    }
+
+    /// Calls function number `index` on this thread: takes an instance (waiting for one
+    /// like any call, see [`pool`]), makes the call, gives the instance back. `finish`
+    /// makes the outcome from the call's result while the instance is still at hand (for
+    /// its stdio and usage). The error is the pool's, when no call was made.
+    fn call_sync<T>(
+        &self,
+        index: usize,
+        input: &[u8],
+        request_id: Option<&Arc<str>>,
+        finish: impl FnOnce(&CompiledPlugin, usize, &mut Instance, Result<Vec<u8>>) -> T,
+    ) -> Result<T> {
+        let compiled = &self.inner.compiled;
+        let pool = &self.inner.pool;
         let flavour = self.sync_flavour();
-        let call = std::pin::pin!(self.run_call(index, input, request_id, None, flavour));
-        drive::block_on_in(call, flavour)
+        let mut slot = match pool.take_now(flavour) {
+            Some(slot) => slot,
+            None => {
+                let acquire = std::pin::pin!(pool.acquire(compiled, None, flavour));
+                drive::block_on_in(acquire, flavour)?
+            }
+        };
+        let instance = match &mut slot.instance {
+            Some(instance) => instance,
+            empty => {
+                let create = std::pin::pin!(pool.create(compiled, None, flavour));
+                empty.insert(drive::block_on_in(create, flavour)?)
+            }
+        };
+        let call = SyncCall {
+            index,
+            input,
+            request_id,
+            flavour,
+        };
+        let (outcome, usable) = call.run(compiled, instance, finish);
+        pool.release(compiled, slot, usable);
+        Ok(outcome)
     }
 
     /// The flavour of a synchronous call from this thread (see [`Flavour`]): plain entry on
@@ -283,9 +393,7 @@ impl Plugin {
         input: &[u8],
     ) -> Result<(Result<Vec<u8>>, CallOutput)> {
         let index = self.function_index(function)?;
-        let flavour = self.sync_flavour();
-        let call = std::pin::pin!(self.run_call(index, input, None, None, flavour));
-        drive::block_on_in(call, flavour)
+        self.call_sync(index, input, None, report)
     }
 
     /// Calls function number `index` from async code: inline on the caller's task, on the
@@ -340,7 +448,6 @@ impl Plugin {
         flavour: Flavour,
     ) -> Result<CallReport> {
         let compiled = &self.inner.compiled;
-        let function = compiled.interface().functions[index].as_str();
         let mut slot = self.inner.pool.acquire(compiled, slice, flavour).await?;
         let instance = slot
             .instance
@@ -349,24 +456,10 @@ impl Plugin {
         let result = instance
             .call(compiled, index, input, request_id, slice)
             .await;
-        let (stdout, stderr) = instance.take_stdio();
-        let (fuel_consumed, memory_bytes) = instance.usage(compiled);
-        log_stdio(compiled.name(), function, "stdout", &stdout);
-        log_stdio(compiled.name(), function, "stderr", &stderr);
-        let usable = !matches!(&result, Err(e) if e.poisons_instance());
+        let report = report(compiled, index, instance, result);
+        let usable = !matches!(&report.0, Err(e) if e.poisons_instance());
         self.inner.pool.release(compiled, slot, usable);
-        Ok((
-            result,
-            CallOutput {
-                output: Vec::new(),
-                stdout: stdout.data,
-                stderr: stderr.data,
-                stdout_dropped: stdout.dropped,
-                stderr_dropped: stderr.dropped,
-                fuel_consumed,
-                memory_bytes,
-            },
-        ))
+        Ok(report)
     }
 
     /// Calls `function` with `input` serialised as JSON and parses the output as JSON.

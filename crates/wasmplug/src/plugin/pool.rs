@@ -139,27 +139,65 @@ impl Pool {
         slice: Option<&super::drive::SliceUsed>,
         flavour: Flavour,
     ) -> Result<Slot<'_>> {
-        let idle = match self.try_take(flavour) {
-            Some(idle) => idle,
-            None => self.wait(compiled, flavour).await?,
+        let mut slot = match self.take_now(flavour) {
+            Some(slot) => slot,
+            None => Slot {
+                pool: self,
+                instance: self.wait(compiled, flavour).await?,
+                keep: false,
+            },
         };
-        let mut slot = Slot {
-            pool: self,
-            instance: None,
-            keep: false,
-        };
-        slot.instance = Some(match idle {
-            Some(instance) => instance,
-            None => {
-                self.live.fetch_add(1, Ordering::Relaxed);
-                let created = Instance::new(compiled, slice, flavour).await;
-                if created.is_err() {
-                    self.live.fetch_sub(1, Ordering::Relaxed);
-                }
-                created?
-            }
-        });
+        if slot.instance.is_none() {
+            slot.instance = Some(self.create(compiled, slice, flavour).await?);
+        }
         Ok(slot)
+    }
+
+    /// Without waiting: a permit and an idle instance of `flavour`, if any (else the slot's
+    /// `instance` is `None`: the caller creates one); `None` when the call would have to
+    /// wait.
+    pub(crate) fn take_now(&self, flavour: Flavour) -> Option<Slot<'_>> {
+        self.try_take(flavour).map(|instance| Slot {
+            pool: self,
+            instance,
+            keep: false,
+        })
+    }
+
+    /// A new instance under a permit the caller holds (counted in `live` while it exists).
+    pub(crate) async fn create(
+        &self,
+        compiled: &CompiledPlugin,
+        slice: Option<&super::drive::SliceUsed>,
+        flavour: Flavour,
+    ) -> Result<Instance> {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        let created = Instance::new(compiled, slice, flavour).await;
+        if created.is_err() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+        }
+        created
+    }
+
+    /// Drops an instance whose permit the caller keeps (a lease's poisoned or per-call
+    /// one).
+    pub(crate) fn discard(&self, instance: Instance) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        drop(instance);
+    }
+
+    /// Turns an acquired slot into what a [`super::Lease`] holds: the permit stays taken
+    /// (until [`Pool::end_lease`]) and its instance is the caller's.
+    pub(crate) fn detach(mut slot: Slot<'_>) -> Option<Instance> {
+        let instance = slot.instance.take();
+        // Nothing else to drop: `pool` is a reference, and the permit goes with the lease.
+        std::mem::forget(slot);
+        instance
+    }
+
+    /// Gives back a lease's permit and its instance (fresh or reusable), if it holds one.
+    pub(crate) fn end_lease(&self, instance: Option<Instance>) {
+        self.give_back(instance);
     }
 
     /// Waits for a permit, at most `acquire_timeout`, unless too many calls wait already;

@@ -21,6 +21,7 @@ mod http;
 mod issue11_load;
 mod issue11_registry;
 mod kv_redis;
+mod lease;
 mod load;
 mod loopback;
 mod oci;
