@@ -1,6 +1,7 @@
 //! One call on a warm instance (`Isolation::Reuse`, default limits: 5 s deadline and 64 MiB
-//! memory limit active), through `Plugin::call` (the shared pool), through a [`wasmplug::Lease`]
-//! (one slot held by the caller) and through bare wasmtime, same guest, same input: noop, echo 1 KiB, echo 64 KiB, json-transformer `execute`, and pdk-probe's
+//! memory limit active), through `Plugin::call` (the shared pool), through a
+//! [`wasmplug::Lease`] (one slot held by the caller) and through bare wasmtime, same guest,
+//! same input: noop, echo 1 KiB, echo 64 KiB, json-transformer `execute`, and pdk-probe's
 //! compute-heavy `work`. `call-async/json-execute` compares `Plugin::call_async` (awaited
 //! on a current-thread tokio runtime) with the sync `Plugin::call` of the same instance.
 //!
