@@ -16,9 +16,17 @@ use axum::response::Response;
 use crate::headers;
 use crate::state::AppState;
 
-/// The id of the request being handled.
+/// The id of the request being handled (printable ASCII: see the module docs).
 #[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub(crate) String);
+pub(crate) struct RequestId(pub(crate) HeaderValue);
+
+impl RequestId {
+    /// The id as text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ever made from a checked header value or from hex digits.
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// The HTTP metric handles, made once per [`AppState`] at its first request (by then the
 /// recorder is installed: see [`crate::install_metrics`]), so that a request does not look
@@ -57,20 +65,23 @@ pub(crate) async fn access(
     let counter = state.in_flight_counter();
     counter.fetch_add(1, Ordering::Relaxed);
     let _guard = InFlight(counter);
-    let id = request
-        .headers()
-        .get(headers::REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| valid_id(v))
-        .map_or_else(generate_id, str::to_string);
+    // A header value shares the request's bytes: taking it copies nothing.
+    let id = RequestId(
+        request
+            .headers()
+            .get(headers::REQUEST_ID)
+            .filter(|v| v.to_str().is_ok_and(valid_id))
+            .cloned()
+            .unwrap_or_else(generate_id),
+    );
     let method = request.method().clone();
     let uri = request.uri().clone(); // shares its bytes: no copy of the path
-    request.extensions_mut().insert(RequestId(id.clone()));
+    request.extensions_mut().insert(id.clone());
     let mut response = next.run(request).await;
     let status = response.status();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(headers::REQUEST_ID, value);
-    }
+    response
+        .headers_mut()
+        .insert(headers::REQUEST_ID, id.0.clone());
     let elapsed = start.elapsed();
     let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
     let http = state.http_metrics();
@@ -78,7 +89,7 @@ pub(crate) async fn access(
     http.duration.record(elapsed.as_secs_f64());
     tracing::info!(
         target: "wasmplug_gateway::access",
-        request_id = %id,
+        request_id = id.as_str(),
         %method,
         path = uri.path(),
         status = status.as_u16(),
@@ -92,7 +103,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// 16 hex digits: a per-process seed mixed with a counter (splitmix64), unique per process.
-fn generate_id() -> String {
+fn generate_id() -> HeaderValue {
     static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let seed = *SEED.get_or_init(|| {
@@ -108,7 +119,12 @@ fn generate_id() -> String {
     );
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    format!("{:016x}", z ^ (z >> 31))
+    let z = z ^ (z >> 31);
+    let mut hex = [0u8; 16];
+    for (i, digit) in hex.iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[((z >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&hex).expect("hex digits are a valid header value")
 }
 
 #[cfg(test)]
@@ -119,6 +135,7 @@ mod tests {
     fn ids_are_unique_and_validated() {
         let a = generate_id();
         assert_eq!(a.len(), 16);
+        assert!(a.as_bytes().iter().all(u8::is_ascii_hexdigit));
         assert_ne!(a, generate_id());
         assert!(valid_id("req-001"));
         assert!(!valid_id(""));

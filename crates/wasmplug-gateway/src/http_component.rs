@@ -78,7 +78,7 @@ pub(crate) async fn serve(
             .get(headers::STICKY)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        request_id: Some(request_id.0.clone()),
+        request_id: Some(request_id.as_str().to_string()),
         ..CallOptions::default()
     };
     if state.registry().has_rules(&name) {

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use wasmplug::CallOptions;
+use wasmplug::{CallOptions, Route};
 
 use crate::access::RequestId;
 use crate::envelope::{self, Envelope};
@@ -29,7 +29,7 @@ pub(crate) async fn invoke(
     let request_id = parts
         .extensions
         .remove::<RequestId>()
-        .map(|id| id.0)
+        .map(|id| id.as_str().to_string())
         .unwrap_or_default();
     let (method, uri, request_headers) = (parts.method, parts.uri, parts.headers);
     let body = crate::body::read(
@@ -111,13 +111,38 @@ pub(crate) async fn invoke(
     } else {
         raw_response(output)
     };
-    if let Ok(v) = HeaderValue::from_str(&routed.version.to_string()) {
-        response.headers_mut().insert(headers::VERSION, v);
+    let response_headers = response.headers_mut();
+    if let Some(v) = version_value(&routed.version) {
+        response_headers.insert(headers::VERSION, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&routed.route.to_string()) {
-        response.headers_mut().insert(headers::ROUTE, v);
+    let route = match &routed.route {
+        Route::Pin => Some(HeaderValue::from_static("pin")),
+        Route::Default => Some(HeaderValue::from_static("default")),
+        other => HeaderValue::from_str(&other.to_string()).ok(),
+    };
+    if let Some(v) = route {
+        response_headers.insert(headers::ROUTE, v);
     }
     Ok(response)
+}
+
+/// `version` as a header value, formatted once per thread while the version stays the
+/// same (a plugin's serving version changes rarely; formatting it costs more than a copy).
+fn version_value(version: &semver::Version) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(semver::Version, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((v, value)) = last.as_ref()
+            && v == version
+        {
+            return Some(value.clone());
+        }
+        let value = HeaderValue::from_str(&version.to_string()).ok()?;
+        *last = Some((version.clone(), value.clone()));
+        Some(value)
+    })
 }
 
 /// What rollout rules match on: the request's headers and query, and its labels

@@ -15,7 +15,7 @@
 //!   a head) are closed immediately; the others finish their request, then close.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,10 @@ struct Connections {
     next_id: AtomicU64,
     /// Notified whenever a connection closes.
     closed: Notify,
+    /// Set once the server stops; every connection's `evict` is then notified. (One
+    /// notification per connection, not a shared watch every connection task polls on
+    /// every wake-up.)
+    stopping: AtomicBool,
 }
 
 impl Connections {
@@ -91,6 +95,14 @@ impl Connections {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Tells every open connection that the server stops.
+    fn stop_all(&self) {
+        self.stopping.store(true, Ordering::Release);
+        for c in self.lock().values() {
+            c.evict.notify_one();
         }
     }
 }
@@ -180,10 +192,10 @@ pub(crate) async fn accept_loop(
             limits,
             tracked,
             connections.clone(),
-            stop.clone(),
         ));
     }
     drop(listener);
+    connections.stop_all();
     while tasks.join_next().await.is_some() {}
     Ok(())
 }
@@ -195,7 +207,6 @@ async fn serve_one(
     limits: ConnLimits,
     (id, tracked): (u64, Tracked),
     connections: Arc<Connections>,
-    mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let Tracked {
@@ -218,9 +229,9 @@ async fn serve_one(
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         tokio::pin!(conn);
         let stopping = tokio::select! {
+            biased;
             _ = conn.as_mut() => false,
-            () = evict.notified() => false,
-            stopped = stop.wait_for(|s| *s) => stopped.is_ok(),
+            () = evict.notified() => connections.stopping.load(Ordering::Acquire),
         };
         if stopping && active.load(Ordering::Acquire) > 0 {
             conn.as_mut().graceful_shutdown();
@@ -260,17 +271,21 @@ impl Service<axum::extract::Request<hyper::body::Incoming>> for Counted {
             active: self.active.clone(),
             idle_since: self.idle_since.clone(),
         };
-        let mut app = self.app.clone();
+        // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without a
+        // Host header.
+        if request.version() == axum::http::Version::HTTP_11
+            && !request.headers().contains_key(axum::http::header::HOST)
+        {
+            drop(guard);
+            let response = crate::error::ApiError::MissingHost.into_response();
+            return Box::pin(std::future::ready(Ok(response)));
+        }
+        // The router's future owns what it needs: called here, the router is not cloned
+        // per request (its reference count is shared by every connection, on every core).
+        let future = self.app.call(request.map(axum::body::Body::new));
         Box::pin(async move {
             let _guard = guard;
-            // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without
-            // a Host header.
-            if request.version() == axum::http::Version::HTTP_11
-                && !request.headers().contains_key(axum::http::header::HOST)
-            {
-                return Ok(crate::error::ApiError::MissingHost.into_response());
-            }
-            app.call(request.map(axum::body::Body::new)).await
+            future.await
         })
     }
 }
