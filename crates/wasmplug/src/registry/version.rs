@@ -47,7 +47,30 @@ pub(crate) struct LoadedVersion {
     pub(crate) digest: String,
     pub(crate) calls: AtomicU64,
     pub(crate) failures: AtomicU64,
-    window: Mutex<VecDeque<bool>>,
+    window: Mutex<Window>,
+}
+
+/// The most recent outcomes (true: failed) and how many of them failed, so that a call's
+/// record costs the same whatever the window's size.
+#[derive(Default)]
+struct Window {
+    outcomes: VecDeque<bool>,
+    failures: usize,
+}
+
+impl Window {
+    /// Adds an outcome, keeping the last `size`; returns how many are kept and how many of
+    /// those failed.
+    fn push(&mut self, failed: bool, size: usize) -> (usize, usize) {
+        self.outcomes.push_back(failed);
+        self.failures += usize::from(failed);
+        while self.outcomes.len() > size {
+            if self.outcomes.pop_front() == Some(true) {
+                self.failures -= 1;
+            }
+        }
+        (self.outcomes.len(), self.failures)
+    }
 }
 
 impl LoadedVersion {
@@ -71,7 +94,7 @@ impl LoadedVersion {
             digest,
             calls: AtomicU64::new(0),
             failures: AtomicU64::new(0),
-            window: Mutex::new(VecDeque::new()),
+            window: Mutex::new(Window::default()),
             plugin,
         }
     }
@@ -98,20 +121,13 @@ impl LoadedVersion {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
         let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
-        window.push_back(failed);
-        while window.len() > config.window.max(1) {
-            window.pop_front();
-        }
-        (window.len() >= config.min_calls)
-            .then(|| window.iter().filter(|f| **f).count() as f64 / window.len() as f64)
+        let (len, failures) = window.push(failed, config.window.max(1));
+        (len >= config.min_calls).then(|| failures as f64 / len as f64)
     }
 
     /// Forgets the recent outcomes (after the version's traffic changed).
     pub(crate) fn reset_window(&self) {
-        self.window
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        *self.window.lock().unwrap_or_else(|p| p.into_inner()) = Window::default();
     }
 }
 
@@ -123,5 +139,19 @@ mod tests {
     fn canary_config_parses() {
         let c: CanaryConfig = toml::from_str("max_error_rate = 0.2\nmin_calls = 5").unwrap();
         assert_eq!((c.window, c.min_calls, c.max_error_rate), (50, 5, 0.2));
+    }
+
+    #[test]
+    fn the_window_counts_the_failures_it_still_holds() {
+        let mut w = Window::default();
+        assert_eq!(w.push(true, 3), (1, 1));
+        assert_eq!(w.push(false, 3), (2, 1));
+        assert_eq!(w.push(true, 3), (3, 2));
+        // The first failure falls out of the window.
+        assert_eq!(w.push(false, 3), (3, 1));
+        assert_eq!(w.push(false, 3), (3, 1));
+        assert_eq!(w.push(false, 3), (3, 0));
+        // A smaller size drops the oldest outcomes.
+        assert_eq!(w.push(true, 1), (1, 1));
     }
 }
