@@ -10,6 +10,11 @@ mod exit;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: the gateway allocates and frees on every
+/// request on every worker, where glibc's malloc spends more (see docs/gateway.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run and inspect sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
 #[command(name = "wasmplug", version, about, propagate_version = true)]
