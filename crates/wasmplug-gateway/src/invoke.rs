@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use wasmplug::{CallOptions, Route};
+use wasmplug::CallOptions;
 
 use crate::access::RequestId;
 use crate::envelope::{self, Envelope};
@@ -115,12 +115,7 @@ pub(crate) async fn invoke(
     if let Some(v) = version_value(&routed.version) {
         response_headers.insert(headers::VERSION, v);
     }
-    let route = match &routed.route {
-        Route::Pin => Some(HeaderValue::from_static("pin")),
-        Route::Default => Some(HeaderValue::from_static("default")),
-        other => HeaderValue::from_str(&other.to_string()).ok(),
-    };
-    if let Some(v) = route {
+    if let Ok(v) = HeaderValue::from_str(routed.route.as_str()) {
         response_headers.insert(headers::ROUTE, v);
     }
     Ok(response)

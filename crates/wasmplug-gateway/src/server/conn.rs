@@ -266,20 +266,19 @@ impl Service<axum::extract::Request<hyper::body::Incoming>> for Counted {
     }
 
     fn call(&mut self, request: axum::extract::Request<hyper::body::Incoming>) -> Self::Future {
-        self.active.fetch_add(1, Ordering::AcqRel);
-        let guard = Active {
-            active: self.active.clone(),
-            idle_since: self.idle_since.clone(),
-        };
         // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without a
         // Host header.
         if request.version() == axum::http::Version::HTTP_11
             && !request.headers().contains_key(axum::http::header::HOST)
         {
-            drop(guard);
             let response = crate::error::ApiError::MissingHost.into_response();
             return Box::pin(std::future::ready(Ok(response)));
         }
+        self.active.fetch_add(1, Ordering::AcqRel);
+        let guard = Active {
+            active: self.active.clone(),
+            idle_since: self.idle_since.clone(),
+        };
         // The router's future owns what it needs: called here, the router is not cloned
         // per request (its reference count is shared by every connection, on every core).
         let future = self.app.call(request.map(axum::body::Body::new));

@@ -35,13 +35,20 @@ pub enum Route {
     Default,
 }
 
+impl Route {
+    /// The route's name, as in `X-Wasmplug-Route`: `pin`, the rule's name, or `default`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Route::Pin => "pin",
+            Route::Rule(name) => name,
+            Route::Default => "default",
+        }
+    }
+}
+
 impl std::fmt::Display for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Route::Pin => f.write_str("pin"),
-            Route::Rule(name) => f.write_str(name),
-            Route::Default => f.write_str("default"),
-        }
+        f.write_str(self.as_str())
     }
 }
 
