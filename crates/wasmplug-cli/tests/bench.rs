@@ -8,23 +8,33 @@ use serde_json::Value;
 mod common;
 use common::built;
 
-/// Runs `wasmplug bench ... --json` and returns the parsed report.
+/// Runs `wasmplug bench ... --json` for 200 ms and returns the parsed report.
 fn bench(args: &[&str]) -> Value {
-    let cache = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
-        .arg("bench")
-        .args(args)
-        .args(["--duration", "200ms", "--warmup", "50ms", "--json"])
-        .env("WASMPLUG_CACHE_DIR", cache.path())
-        .current_dir(built())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    bench_for(args, &["--duration", "200ms", "--warmup", "50ms"])
+}
+
+/// Runs `wasmplug bench ... --json` with `span` (`--duration` or `--calls` flags).
+fn bench_for(args: &[&str], span: &[&str]) -> Value {
+    let out = bench_command(args, span);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.trim().lines().count(), 1, "one JSON line: {stdout}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn bench_command(args: &[&str], span: &[&str]) -> std::process::Output {
+    let cache = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .arg("bench")
+        .args(args)
+        .args(span)
+        .arg("--json")
+        .env("WASMPLUG_CACHE_DIR", cache.path())
+        .current_dir(built())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
 }
 
 /// Checks the fields of one side (wasmplug's, or the baseline's).
@@ -141,4 +151,46 @@ fn bench_unknown_function_is_a_call_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn bench_with_a_call_count_makes_exactly_those_calls_on_a_small_pool() {
+    let r = bench_for(
+        &[
+            "examples/plugins/echo/plugin.toml",
+            "echo",
+            "--input",
+            "hello",
+            "--isolation",
+            "per-call",
+            "--concurrency",
+            "2",
+            "--pool",
+            "4",
+            "--baseline",
+        ],
+        &["--calls", "37", "--warmup-calls", "5"],
+    );
+    // Every caller makes exactly the measured calls asked for, on both sides.
+    assert_eq!(r["calls"], 74, "{r}");
+    assert_eq!(r["baseline"]["calls"], 74, "{r}");
+    assert_eq!(r["warmup_calls"], 5, "{r}");
+    assert_eq!(r["warmup_s"], 0.0, "{r}");
+    assert_measured(&r);
+    assert_measured(&r["baseline"]);
+}
+
+#[test]
+fn bench_call_count_and_pool_flags_are_checked() {
+    let plugin = "examples/plugins/echo/plugin.toml";
+    for (args, needle) in [
+        (&["--calls", "10", "--duration", "1s"][..], "--duration"),
+        (&["--warmup-calls", "10"][..], "--calls"),
+        (&["--calls", "10", "--pool", "0"][..], "--pool"),
+    ] {
+        let out = bench_command(&[plugin, "noop"], args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
 }

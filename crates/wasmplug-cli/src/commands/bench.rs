@@ -1,22 +1,25 @@
 //! `wasmplug bench <plugin> <function> [--input TEXT | --input-file PATH] [--isolation ..]
-//! [--concurrency N] [--duration D] [--warmup D] [--baseline] [--json]`
+//! [--concurrency N] [--duration D] [--warmup D | --calls N [--warmup-calls N]] [--pool SLOTS]
+//! [--baseline] [--json]`
 
 mod raw;
+mod sample;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
-use wasmplug::{InstancePolicy, Isolation, Manifest, Plugin};
+use wasmplug::{Engine, EngineConfig, InstancePolicy, Isolation, Manifest, Plugin, PoolingConfig};
 
 use super::input::InputArgs;
 use super::progress::with_spinner;
 use super::sandbox::{SandboxArgs, is_manifest};
 use crate::exit;
 use raw::RawPlugin;
+use sample::{Sample, Span, sample};
 
 /// Measure calls/s and latency of a plugin function.
 ///
@@ -45,6 +48,20 @@ pub struct Bench {
     /// How long to call before measuring.
     #[arg(long, default_value = "500ms", value_parser = wasmplug::parse_duration)]
     warmup: Duration,
+    /// Make exactly N measured calls per caller instead of calling for `--duration`: a
+    /// workload that repeats exactly, e.g. for instruction counts under valgrind
+    /// (`scripts/callgrind-call.sh`).
+    #[arg(long, value_name = "N", conflicts_with_all = ["duration", "warmup"])]
+    calls: Option<u64>,
+    /// With `--calls`: calls each caller makes before measuring.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "calls")]
+    warmup_calls: u64,
+    /// Instance slots of the engine's pool, and of the baseline's (wasmtime's pooling
+    /// allocator: each slot reserves about 4 GiB of address space) [default: 512 for
+    /// wasmplug, wasmtime's default for the baseline]. Under valgrind, which maps far less
+    /// address space than Linux, use 16 or fewer.
+    #[arg(long, value_name = "SLOTS", value_parser = clap::value_parser!(u32).range(1..))]
+    pool: Option<u32>,
     /// Also run the workload on bare wasmtime and report the ratio.
     #[arg(long)]
     baseline: bool,
@@ -90,6 +107,9 @@ struct Report {
     isolation: &'static str,
     concurrency: u32,
     warmup_s: f64,
+    /// With `--calls`: the calls each caller made before measuring (`warmup_s` is then 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warmup_calls: Option<u64>,
     /// Milliseconds a second load of the plugin took in this process (engine up, compiled
     /// module in the cache since the first load): what a reload costs, the first instances'
     /// `_initialize` and `init` included.
@@ -106,15 +126,16 @@ struct Report {
 impl Bench {
     /// Loads the plugin, runs the workload (and the baseline), prints the report.
     pub fn execute(self) -> anyhow::Result<()> {
+        let engine = self.engine().map_err(exit::load)?;
         let label = format!("loading {}", self.plugin.display());
-        let plugin = with_spinner(&label, || self.load())
+        let plugin = with_spinner(&label, || self.load(engine.as_ref()))
             .with_context(|| format!("cannot load plugin `{}`", self.plugin.display()))
             .map_err(exit::load)?;
         let input = self
             .input
             .read(false, plugin.compiled().limits().max_input.bytes())?;
         let started = std::time::Instant::now();
-        drop(self.load().map_err(exit::load)?);
+        drop(self.load(engine.as_ref()).map_err(exit::load)?);
         let load_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         // A function that does not exist is a usage error, not a workload error.
         if let Err(e @ wasmplug::Error::FunctionNotFound { .. }) =
@@ -129,6 +150,7 @@ impl Bench {
                 RawPlugin::load(
                     &self.module_path()?,
                     isolation == Isolation::PerCall,
+                    self.pool,
                     config,
                 )
             })
@@ -190,7 +212,11 @@ impl Bench {
                 _ => "per-call",
             },
             concurrency: self.concurrency,
-            warmup_s: self.warmup.as_secs_f64(),
+            warmup_s: match self.span() {
+                Span::Time { warmup, .. } => warmup.as_secs_f64(),
+                Span::Calls { .. } => 0.0,
+            },
+            warmup_calls: self.calls.map(|_| self.warmup_calls),
             load_ms,
             ratio_p50: ratio(|m| m.latency_ns.p50 as f64),
             ratio_mean: ratio(|m| m.latency_ns.mean as f64),
@@ -205,9 +231,39 @@ impl Bench {
         Ok(())
     }
 
+    /// How long each caller calls.
+    fn span(&self) -> Span {
+        match self.calls {
+            Some(measure) => Span::Calls {
+                warmup: self.warmup_calls,
+                measure,
+            },
+            None => Span::Time {
+                warmup: self.warmup,
+                measure: self.duration,
+            },
+        }
+    }
+
+    /// With `--pool`: the engine the plugin runs on (otherwise the shared engine its limits
+    /// need).
+    fn engine(&self) -> wasmplug::Result<Option<Engine>> {
+        let Some(slots) = self.pool else {
+            return Ok(None);
+        };
+        let config = EngineConfig {
+            pooling: Some(PoolingConfig {
+                total_instances: slots,
+                ..PoolingConfig::default()
+            }),
+            ..self.sandbox.engine_config(&self.plugin)?
+        };
+        Engine::shared_for(&config).map(Some)
+    }
+
     /// The plugin with the sandbox flags, `--isolation`, and a pool of at least
-    /// `--concurrency` instances.
-    fn load(&self) -> wasmplug::Result<Plugin> {
+    /// `--concurrency` instances (on `engine` when given).
+    fn load(&self, engine: Option<&Engine>) -> wasmplug::Result<Plugin> {
         let mut policy = if is_manifest(&self.plugin) {
             Manifest::from_file(&self.plugin)?.instances
         } else {
@@ -220,10 +276,11 @@ impl Bench {
                 IsolationArg::PerCall => Isolation::PerCall,
             };
         }
-        self.sandbox
-            .builder(&self.plugin)?
-            .instances(policy)
-            .load(&self.plugin)
+        let mut builder = self.sandbox.builder(&self.plugin)?.instances(policy);
+        if let Some(engine) = engine {
+            builder = builder.engine(engine);
+        }
+        builder.load(&self.plugin)
     }
 
     /// The module file the baseline compiles.
@@ -252,11 +309,7 @@ impl Bench {
                         let mut call = setup();
                         barrier.wait();
                         let t0 = *start.get_or_init(Instant::now);
-                        sample(
-                            &mut call,
-                            t0 + self.warmup,
-                            t0 + self.warmup + self.duration,
-                        )
+                        sample(&mut call, t0, self.span())
                     })
                 })
                 .collect();
@@ -265,17 +318,15 @@ impl Bench {
                 .map(|h| h.join().expect("bench thread panicked"))
                 .collect()
         });
-        let measure_start = *start.get().expect("threads ran") + self.warmup;
         let mut total = Sample::default();
         for s in per_thread {
             total.merge(s);
         }
-        let elapsed = total
-            .finished
-            .map_or(Duration::ZERO, |f| {
-                f.saturating_duration_since(measure_start)
-            })
-            .max(Duration::from_nanos(1));
+        let elapsed = match (total.started, total.finished) {
+            (Some(s), Some(f)) => f.saturating_duration_since(s),
+            _ => Duration::ZERO,
+        }
+        .max(Duration::from_nanos(1));
         let calls = total.hist.count;
         Measured {
             duration_s: elapsed.as_secs_f64(),
@@ -293,129 +344,6 @@ impl Bench {
     }
 }
 
-/// What one thread measured.
-#[derive(Default)]
-struct Sample {
-    hist: Histogram,
-    errors: HashMap<&'static str, u64>,
-    /// When the last measured call ended.
-    finished: Option<Instant>,
-}
-
-impl Sample {
-    fn merge(&mut self, other: Sample) {
-        self.hist.merge(&other.hist);
-        for (class, n) in other.errors {
-            *self.errors.entry(class).or_default() += n;
-        }
-        self.finished = self.finished.max(other.finished);
-    }
-}
-
-/// Calls `call` until `end`, timing (and counting) the calls that start at or after
-/// `measure_from`. One clock read per call: a call's end is the next one's start.
-fn sample(
-    call: &mut impl FnMut() -> Result<(), &'static str>,
-    measure_from: Instant,
-    end: Instant,
-) -> Sample {
-    let mut out = Sample::default();
-    let mut now = Instant::now();
-    while now < end {
-        let result = call();
-        let after = Instant::now();
-        if now >= measure_from {
-            out.hist
-                .record((after - now).as_nanos().try_into().unwrap_or(u64::MAX));
-            if let Err(class) = result {
-                *out.errors.entry(class).or_default() += 1;
-            }
-            out.finished = Some(after);
-        }
-        now = after;
-    }
-    out
-}
-
-/// A log-linear latency histogram in nanoseconds: exact below 128 ns, then 64 buckets per
-/// power of two (under 1.6 % relative error), like HdrHistogram with 2 significant digits.
-struct Histogram {
-    counts: Vec<u64>,
-    count: u64,
-    sum: u128,
-    max: u64,
-}
-
-/// Sub-buckets per power of two above the exact range.
-const SUB_BUCKETS: u64 = 64;
-const EXACT: u64 = 2 * SUB_BUCKETS;
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram {
-            counts: vec![0; Self::index(u64::MAX) + 1],
-            count: 0,
-            sum: 0,
-            max: 0,
-        }
-    }
-}
-
-impl Histogram {
-    fn index(v: u64) -> usize {
-        if v < EXACT {
-            return v as usize;
-        }
-        let shift = 63 - v.leading_zeros() as u64 - 6; // >= 1
-        let mantissa = v >> shift; // in 64..128
-        (EXACT + (shift - 1) * SUB_BUCKETS + (mantissa - SUB_BUCKETS)) as usize
-    }
-
-    /// The highest value that falls in bucket `index`.
-    fn highest(index: usize) -> u64 {
-        let index = index as u64;
-        if index < EXACT {
-            return index;
-        }
-        let shift = (index - EXACT) / SUB_BUCKETS + 1;
-        let mantissa = (index - EXACT) % SUB_BUCKETS + SUB_BUCKETS;
-        let next = u128::from(mantissa + 1) << shift;
-        u64::try_from(next - 1).unwrap_or(u64::MAX)
-    }
-
-    fn record(&mut self, ns: u64) {
-        self.counts[Self::index(ns)] += 1;
-        self.count += 1;
-        self.sum += u128::from(ns);
-        self.max = self.max.max(ns);
-    }
-
-    fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            *a += b;
-        }
-        self.count += other.count;
-        self.sum += other.sum;
-        self.max = self.max.max(other.max);
-    }
-
-    /// The value at quantile `q` (0..=1), at most `max`.
-    fn percentile(&self, q: f64) -> u64 {
-        if self.count == 0 {
-            return 0;
-        }
-        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0;
-        for (i, &n) in self.counts.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Self::highest(i).min(self.max);
-            }
-        }
-        self.max
-    }
-}
-
 fn fmt_ns(ns: u64) -> String {
     let ns = ns as f64;
     match ns {
@@ -428,13 +356,16 @@ fn fmt_ns(ns: u64) -> String {
 
 fn print_table(r: &Report) {
     println!(
-        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {:.2} s warmup (loaded in {:.2} ms)",
+        "{} `{}`: isolation {}, concurrency {}, {:.2} s measured after {} (loaded in {:.2} ms)",
         r.plugin,
         r.function,
         r.isolation,
         r.concurrency,
         r.measured.duration_s,
-        r.warmup_s,
+        match r.warmup_calls {
+            Some(n) => format!("{n} warmup calls per caller"),
+            None => format!("{:.2} s warmup", r.warmup_s),
+        },
         r.load_ms
     );
     println!(
@@ -472,29 +403,5 @@ fn print_table(r: &Report) {
             let list: Vec<String> = m.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
             println!("{name} errors: {}", list.join(", "));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_buckets_round_trip_within_precision() {
-        for v in [0, 1, 127, 128, 129, 1000, 65_535, 1 << 40, u64::MAX] {
-            let i = Histogram::index(v);
-            assert!(Histogram::highest(i) >= v, "{v}");
-            if i > 0 {
-                assert!(Histogram::highest(i - 1) < v, "{v}");
-            }
-        }
-        let mut h = Histogram::default();
-        for v in 1..=1000 {
-            h.record(v * 100);
-        }
-        let p50 = h.percentile(0.5) as f64;
-        assert!((p50 - 50_000.0).abs() / 50_000.0 < 0.02, "{p50}");
-        assert_eq!(h.percentile(1.0), 100_000);
-        assert_eq!(h.max, 100_000);
     }
 }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use wasmplug::{
-    ByteSize, Capabilities, EnvGrant, FsMount, Limits, Manifest, NetPattern, PluginBuilder,
+    ByteSize, Capabilities, EngineConfig, EnvGrant, FsMount, Limits, Manifest, NetPattern,
+    PluginBuilder,
 };
 
 /// Grants and limits given on the command line.
@@ -75,14 +76,28 @@ impl SandboxArgs {
         &self.config
     }
 
-    /// A builder for `plugin` with the flags applied on top of its manifest.
-    pub fn builder(&self, plugin: &Path) -> wasmplug::Result<PluginBuilder> {
+    /// The limits `plugin` runs with: its manifest's (or the defaults) with the flags applied.
+    pub fn limits_for(&self, plugin: &Path) -> wasmplug::Result<Limits> {
         let base = if is_manifest(plugin) {
             Manifest::from_file(plugin)?.limits
         } else {
             Limits::default()
         };
-        let mut builder = PluginBuilder::new().limits(self.limits(base));
+        Ok(self.limits(base))
+    }
+
+    /// The engine settings a builder made by [`SandboxArgs::builder`] uses by default for
+    /// `plugin` (what its limits need, and the cache directory).
+    pub fn engine_config(&self, plugin: &Path) -> wasmplug::Result<EngineConfig> {
+        Ok(EngineConfig {
+            cache_dir: self.cache_dir(),
+            ..EngineConfig::for_limits(&self.limits_for(plugin)?)
+        })
+    }
+
+    /// A builder for `plugin` with the flags applied on top of its manifest.
+    pub fn builder(&self, plugin: &Path) -> wasmplug::Result<PluginBuilder> {
+        let mut builder = PluginBuilder::new().limits(self.limits_for(plugin)?);
         if let Some(dir) = self.cache_dir() {
             builder = builder.cache_dir(dir);
         }

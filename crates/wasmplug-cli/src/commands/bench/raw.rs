@@ -36,13 +36,23 @@ pub struct RawPlugin {
 
 impl RawPlugin {
     /// Compiles `module` (`.wasm` or `.wat`) on a bare engine: wasmtime's defaults, or its
-    /// default pooling allocator when `pooling`.
-    pub fn load(module: &Path, pooling: bool, config: Vec<u8>) -> anyhow::Result<RawPlugin> {
+    /// default pooling allocator when `pooling` (with `slots` instances, memories and
+    /// tables instead of its defaults when given).
+    pub fn load(
+        module: &Path,
+        pooling: bool,
+        slots: Option<u32>,
+        config: Vec<u8>,
+    ) -> anyhow::Result<RawPlugin> {
         let mut wt = wasmtime::Config::new();
         if pooling {
-            wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
-                wasmtime::PoolingAllocationConfig::default(),
-            ));
+            let mut pool = wasmtime::PoolingAllocationConfig::default();
+            if let Some(n) = slots {
+                pool.total_core_instances(n)
+                    .total_memories(n)
+                    .total_tables(n);
+            }
+            wt.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&wt).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let module = Module::from_file(&engine, module)
