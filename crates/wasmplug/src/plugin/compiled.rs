@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use wasmtime::InstancePre;
+use wasmtime::{InstancePre, ModuleExport};
 
 use crate::abi::{ModuleInfo, PluginInterface, PluginMeta};
 use crate::cache::CacheOutcome;
@@ -51,10 +51,12 @@ pub(crate) enum Pre {
     Http(wasmtime_wasi_http::p2::bindings::ProxyPre<HostState>),
 }
 
-/// A core module linked once per [`Flavour`] (see there for why there are two).
+/// A core module linked once per [`Flavour`] (see there for why there are two), with the
+/// exports an instance uses.
 #[derive(Clone)]
 pub(crate) struct ModulePre {
     pres: [InstancePre<HostState>; 2],
+    exports: Arc<ExportIndices>,
 }
 
 impl ModulePre {
@@ -63,6 +65,38 @@ impl ModulePre {
         match flavour {
             Flavour::Async => &self.pres[0],
             Flavour::Sync => &self.pres[1],
+        }
+    }
+
+    /// The exports every instance resolves, found once in the module.
+    pub(crate) fn exports(&self) -> &ExportIndices {
+        &self.exports
+    }
+}
+
+/// The exports an instance resolves when it is created, as indices into the module:
+/// looking an export up by name hashes the name, four times or more for every per-call
+/// instance (`None`: the module lacks it; the instance reports that when it is created).
+pub(crate) struct ExportIndices {
+    pub(crate) memory: Option<ModuleExport>,
+    pub(crate) allocate: Option<ModuleExport>,
+    pub(crate) deallocate: Option<ModuleExport>,
+    pub(crate) initialize: Option<ModuleExport>,
+    pub(crate) init: Option<ModuleExport>,
+    /// Indexed like `PluginInterface::function_exports`.
+    pub(crate) functions: Vec<Option<ModuleExport>>,
+}
+
+impl ExportIndices {
+    fn of(module: &wasmtime::Module, function_exports: &[String]) -> ExportIndices {
+        let index = |name: &str| module.get_export_index(name);
+        ExportIndices {
+            memory: index(crate::abi::EXPORT_MEMORY),
+            allocate: index(crate::abi::EXPORT_ALLOCATE),
+            deallocate: index(crate::abi::EXPORT_DEALLOCATE),
+            initialize: index(crate::abi::EXPORT_INITIALIZE),
+            init: index(crate::abi::EXPORT_INIT),
+            functions: function_exports.iter().map(|name| index(name)).collect(),
         }
     }
 }
@@ -224,7 +258,13 @@ impl CompiledPlugin {
                         .check_import(&import.module, &import.name, &import.ty)?;
                 }
             }
-            let pre = link(&req.engine, &req.host.functions, &module).map_err(link_err)?;
+            let pre = link(
+                &req.engine,
+                &req.host.functions,
+                &module,
+                &interface.function_exports,
+            )
+            .map_err(link_err)?;
             (Pre::Module(pre), cache, None)
         };
         req.limits.validate()?;
@@ -405,7 +445,12 @@ impl CompiledPlugin {
 
     /// Links `module` (a snapshot of this plugin) like the plugin's own module.
     pub(crate) fn link(&self, module: &wasmtime::Module) -> wasmtime::Result<ModulePre> {
-        link(&self.inner.engine, &self.inner.host_functions, module)
+        link(
+            &self.inner.engine,
+            &self.inner.host_functions,
+            module,
+            &self.inner.interface.function_exports,
+        )
     }
 
     /// This plugin, instantiated from `pre` (a snapshot) from now on; `None` keeps the
@@ -484,11 +529,13 @@ impl CompiledPlugin {
 }
 
 /// Links `module` with the engine's host functions and WASI, plus the application's, in
-/// both flavours.
+/// both flavours, and finds the exports its instances use (`function_exports`: the plugin
+/// functions').
 fn link(
     engine: &Engine,
     functions: &crate::host_fn::HostFunctions,
     module: &wasmtime::Module,
+    function_exports: &[String],
 ) -> wasmtime::Result<ModulePre> {
     let link = |flavour| {
         let linker = engine.linker(flavour);
@@ -502,5 +549,6 @@ fn link(
     };
     Ok(ModulePre {
         pres: [link(Flavour::Async)?, link(Flavour::Sync)?],
+        exports: Arc::new(ExportIndices::of(module, function_exports)),
     })
 }

@@ -17,7 +17,7 @@
 use wasmtime::component::{ComponentNamedList, Lift, Lower};
 use wasmtime::{Memory, Store, TypedFunc, UpdateDeadline};
 
-use super::compiled::{CompiledPlugin, Pre};
+use super::compiled::{CompiledPlugin, ModulePre, Pre};
 use super::invoke::{arm, checked, invoke};
 use crate::abi;
 use crate::capability::Captured;
@@ -54,6 +54,23 @@ pub(crate) struct Exports {
     pub(crate) functions: Vec<PluginFn>,
 }
 
+/// The function `export` (named `name`) of `instance`, typed: what
+/// `wasmtime::Instance::get_typed_func` does, by index instead of by name.
+fn typed_func<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
+    store: &mut Store<HostState>,
+    instance: wasmtime::Instance,
+    export: &Option<wasmtime::ModuleExport>,
+    name: &str,
+) -> wasmtime::Result<TypedFunc<P, R>> {
+    let func = export
+        .as_ref()
+        .and_then(|export| instance.get_module_export(&mut *store, export))
+        .and_then(wasmtime::Extern::into_func)
+        .ok_or_else(|| wasmtime::format_err!("failed to find function export `{name}`"))?;
+    func.typed(&*store)
+        .map_err(|e| e.context(format!("failed to convert function `{name}` to given type")))
+}
+
 /// The store's epoch callback (see the module docs). The epoch only triggers a check: the
 /// call's real elapsed time decides (see `crate::epoch`), so a catch-up burst of ticks never
 /// ends a call early.
@@ -87,7 +104,7 @@ impl Instance {
         match compiled.pre() {
             Pre::Module(pre) => {
                 let initialize = !compiled.preinitialized();
-                Instance::from_pre(compiled, pre.get(flavour), initialize, slice, flavour).await
+                Instance::from_pre(compiled, pre, initialize, slice, flavour).await
             }
             Pre::Component(pre) => Instance::component(compiled, pre, slice).await,
             // Served per request by `Plugin::handle_http`, never through `call`.
@@ -130,23 +147,26 @@ impl Instance {
     }
 
     /// Instantiates `pre` (the plugin's own module, or the instrumented one a snapshot is
-    /// taken from) with `compiled`'s limits and grants; `initialize` runs `_initialize`
-    /// and `init`. `pre` must be linked in `flavour`.
+    /// taken from) in `flavour` with `compiled`'s limits and grants; `initialize` runs
+    /// `_initialize` and `init`.
     pub(crate) async fn from_pre(
         compiled: &CompiledPlugin,
-        pre: &wasmtime::InstancePre<HostState>,
+        pre: &ModulePre,
         initialize: bool,
         slice: Option<&super::drive::SliceUsed>,
         flavour: Flavour,
     ) -> Result<Instance> {
         let mut store = new_store(compiled, slice, false, flavour)?;
         let instance = match flavour {
-            Flavour::Async => pre.instantiate_async(&mut store).await,
-            Flavour::Sync => pre.instantiate(&mut store),
+            Flavour::Async => pre.get(flavour).instantiate_async(&mut store).await,
+            Flavour::Sync => pre.get(flavour).instantiate(&mut store),
         }
         .map_err(|e| instantiate_failed(compiled, &store, e))?;
-        let memory = instance
-            .get_export(&mut store, abi::EXPORT_MEMORY)
+        let indices = pre.exports();
+        let memory = indices
+            .memory
+            .as_ref()
+            .and_then(|export| instance.get_module_export(&mut store, export))
             .ok_or_else(|| Error::MissingExport {
                 name: abi::EXPORT_MEMORY.into(),
                 expected: "see docs/abi.md".into(),
@@ -154,17 +174,26 @@ impl Instance {
             .into_memory()
             .ok_or_else(|| Error::invalid_plugin("`memory` is not a memory"))?;
         let typed_err = |e: wasmtime::Error| instantiate_err(compiled, e);
-        let allocate = instance
-            .get_typed_func(&mut store, abi::EXPORT_ALLOCATE)
-            .map_err(typed_err)?;
-        let deallocate = instance
-            .get_typed_func(&mut store, abi::EXPORT_DEALLOCATE)
-            .map_err(typed_err)?;
+        let allocate = typed_func(
+            &mut store,
+            instance,
+            &indices.allocate,
+            abi::EXPORT_ALLOCATE,
+        )
+        .map_err(typed_err)?;
+        let deallocate = typed_func(
+            &mut store,
+            instance,
+            &indices.deallocate,
+            abi::EXPORT_DEALLOCATE,
+        )
+        .map_err(typed_err)?;
         let functions = compiled
             .interface()
             .function_exports
             .iter()
-            .map(|export| instance.get_typed_func(&mut store, export))
+            .zip(&indices.functions)
+            .map(|(name, export)| typed_func(&mut store, instance, export, name))
             .collect::<wasmtime::Result<Vec<PluginFn>>>()
             .map_err(typed_err)?;
         let mut this = Instance {
@@ -181,9 +210,13 @@ impl Instance {
             return Ok(this);
         }
         if compiled.interface().has_initialize {
-            let f: TypedFunc<(), ()> = instance
-                .get_typed_func(&mut this.store, abi::EXPORT_INITIALIZE)
-                .map_err(typed_err)?;
+            let f: TypedFunc<(), ()> = typed_func(
+                &mut this.store,
+                instance,
+                &indices.initialize,
+                abi::EXPORT_INITIALIZE,
+            )
+            .map_err(typed_err)?;
             let start = arm(&mut this.store, compiled)?;
             this.store.data_mut().function = compiled.services().init_index() + 1;
             let result = enter(&mut this.store, &f, ()).await;
@@ -196,9 +229,9 @@ impl Instance {
             )?;
         }
         if compiled.interface().has_init {
-            let init: PluginFn = instance
-                .get_typed_func(&mut this.store, abi::EXPORT_INIT)
-                .map_err(typed_err)?;
+            let init: PluginFn =
+                typed_func(&mut this.store, instance, &indices.init, abi::EXPORT_INIT)
+                    .map_err(typed_err)?;
             this.store.data_mut().function = compiled.services().init_index();
             let Entry::Module(exports) = &this.entry else {
                 unreachable!("just built");

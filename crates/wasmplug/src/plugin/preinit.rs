@@ -70,13 +70,7 @@ fn take(
     };
     // Taken once at load, by whoever loads: the async flavour works on any thread.
     let flavour = Flavour::Async;
-    let mut instance = block_on(Instance::from_pre(
-        compiled,
-        pre.get(flavour),
-        true,
-        None,
-        flavour,
-    ))?;
+    let mut instance = block_on(Instance::from_pre(compiled, &pre, true, None, flavour))?;
     let Some((store, instance)) = instance.parts() else {
         return Ok(fallback(compiled, "not a core module"));
     };
